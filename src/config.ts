@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import YAML from 'yaml';
+import { z } from 'zod';
+
+/**
+ * All configuration in one place: `dbos-config.yaml` (shared with DBOS's CLI)
+ * plus environment variables. Validated once at start; a bad value stops the
+ * process with a message naming the setting.
+ */
+
+const int = (min: number) => z.coerce.number().int().min(min);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+export const EnvSchema = z.object({
+  PORT: int(0).max(65535).default(3000),
+  DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  EMBEDDED_PG_PORT: int(1).max(65535).default(5433),
+  EMBEDDED_PG_DATA_DIR: z.string().min(1).default('.data/pg'),
+  DBOS_EXECUTOR_ID: optionalString,
+  DBOS_CONDUCTOR_KEY: optionalString,
+  ADMIN_TOKEN: optionalString,
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  SNAPSHOT_EVERY: int(0).default(50),
+  SAGA_STEP_DELAY_MS: int(0).default(0),
+  APPROVAL_THRESHOLD: z.coerce.number().positive().default(1000),
+  APPROVAL_TIMEOUT_SECONDS: z.coerce.number().positive().default(3600),
+  SAGA_DEADLINE_SECONDS: z.coerce.number().positive().default(86400),
+  SIMULATE_OUTAGE_AFTER_CAPTURE: z
+    .enum(['true', 'false', '1', '0', ''])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
+  DB_POOL_SIZE: int(1).default(10),
+});
+
+const FileSchema = z.object({
+  name: z.string().min(1),
+  language: z.literal('node').optional(),
+  system_database_url: z.string().optional(),
+  telemetry: z.object({ logs: z.object({ logLevel: z.string().optional() }).optional() }).optional(),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface Config {
+  appName: string;
+  port: number;
+  /** Undefined means: start the embedded PostgreSQL. */
+  databaseUrl?: string;
+  embedded: { port: number; dataDir: string };
+  executorId: string;
+  conductorKey?: string;
+  adminToken?: string;
+  logLevel: Env['LOG_LEVEL'];
+  snapshotEvery: number;
+  stepDelayMs: number;
+  approvalThreshold: number;
+  approvalTimeoutSeconds: number;
+  sagaDeadlineSeconds: number;
+  simulateOutageAfterCapture: boolean;
+  poolSize: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** `${VAR}` substitution, the same rule DBOS's CLI applies to this file. */
+function substitute(text: string, env: NodeJS.ProcessEnv): string {
+  return text.replace(/\$\{([^}]+)\}/g, (_, name: string) => env[name] ?? '');
+}
+
+export function readConfigFile(dir: string, env: NodeJS.ProcessEnv): z.infer<typeof FileSchema> {
+  const file = path.join(dir, 'dbos-config.yaml');
+  let raw: unknown;
+  try {
+    raw = YAML.parse(substitute(readFileSync(file, 'utf8'), env));
+  } catch (err) {
+    throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  const parsed = FileSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(`${file}: ${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = process.cwd()): Config {
+  const file = readConfigFile(dir, env);
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(`invalid configuration: ${describeIssues(parsed.error)}`);
+  const e = parsed.data;
+  const databaseUrl = e.DATABASE_URL ?? (file.system_database_url || undefined);
+  return {
+    appName: file.name,
+    port: e.PORT,
+    databaseUrl,
+    embedded: { port: e.EMBEDDED_PG_PORT, dataDir: path.resolve(dir, e.EMBEDDED_PG_DATA_DIR) },
+    // Stable across restarts of the same process slot (host + port), unique
+    // between processes on one host: DBOS recovers only its own executor's work.
+    executorId: e.DBOS_EXECUTOR_ID ?? `${hostname()}-${e.PORT}`,
+    conductorKey: e.DBOS_CONDUCTOR_KEY,
+    adminToken: e.ADMIN_TOKEN,
+    logLevel: e.LOG_LEVEL,
+    snapshotEvery: e.SNAPSHOT_EVERY,
+    stepDelayMs: e.SAGA_STEP_DELAY_MS,
+    approvalThreshold: e.APPROVAL_THRESHOLD,
+    approvalTimeoutSeconds: e.APPROVAL_TIMEOUT_SECONDS,
+    sagaDeadlineSeconds: e.SAGA_DEADLINE_SECONDS,
+    simulateOutageAfterCapture: e.SIMULATE_OUTAGE_AFTER_CAPTURE,
+    poolSize: e.DB_POOL_SIZE,
+  };
+}
