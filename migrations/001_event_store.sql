@@ -100,7 +100,9 @@ CREATE FUNCTION append_events(
 ) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   v_txid     xid8 := pg_current_xact_id();
-  v_now      timestamptz := clock_timestamp();
+  -- Millisecond precision, what JavaScript and ISO-8601 clients carry: an
+  -- event's own reported timestamp must find it in an "as of" query.
+  v_now      timestamptz := date_trunc('milliseconds', clock_timestamp());
   v_idx      integer;
   v_stream   text;
   v_expected bigint;

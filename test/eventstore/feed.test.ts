@@ -1,0 +1,132 @@
+import { AppendNotifier, EventStore, START, Subscription, type RecordedEvent } from '../../src/eventstore';
+import { createTestDatabase, type TestDatabase } from '../support/db';
+import { Added, testRegistry } from '../support/events';
+
+let db: TestDatabase;
+let store: EventStore;
+
+beforeAll(async () => {
+  db = await createTestDatabase('feed');
+  store = new EventStore(db.pool, testRegistry());
+});
+afterAll(() => db.drop());
+
+const until = async (check: () => boolean, ms = 5000) => {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+test('a subscriber never passes a transaction that commits late, and delivers it once committed', async () => {
+  const delivered: RecordedEvent[] = [];
+  const sub = new Subscription(store, {
+    category: 'late',
+    pollMs: 20,
+    handle: async (events) => {
+      delivered.push(...events);
+    },
+  }).start();
+  try {
+    await store.append('late-a', [Added({ amount: 1 })]);
+    await until(() => delivered.length === 1);
+
+    // The slow writer appends (taking a lower global position) and stays open.
+    const slow = await db.pool.connect();
+    await slow.query('BEGIN');
+    await store.append('late-slow', [Added({ amount: 2 })], {}, slow);
+
+    // Others append and commit meanwhile.
+    await store.append('late-b', [Added({ amount: 3 })]);
+    await store.append('late-c', [Added({ amount: 4 })]);
+    await new Promise((r) => setTimeout(r, 300));
+    // b and c committed, but are behind the open transaction: not delivered yet.
+    expect(delivered.map((e) => e.streamId)).toEqual(['late-a']);
+
+    await slow.query('COMMIT');
+    slow.release();
+    await until(() => delivered.length === 4);
+    expect(delivered.map((e) => e.streamId)).toEqual(['late-a', 'late-slow', 'late-b', 'late-c']);
+    // Nothing delivered twice.
+    expect(new Set(delivered.map((e) => e.eventId)).size).toBe(4);
+    // The slow writer's event has the lower position but was delivered after waiting.
+    const slowEvent = delivered.find((e) => e.streamId === 'late-slow')!;
+    const bEvent = delivered.find((e) => e.streamId === 'late-b')!;
+    expect(slowEvent.globalPosition).toBeLessThan(bEvent.globalPosition);
+  } finally {
+    await sub.stop();
+  }
+});
+
+test('rolled-back appends never stall the feed', async () => {
+  const tx = await db.pool.connect();
+  await tx.query('BEGIN');
+  await store.append('rolled-x', [Added({ amount: 1 })], {}, tx);
+  await tx.query('ROLLBACK');
+  tx.release();
+  await store.append('rolled-y', [Added({ amount: 2 })]);
+  const events = await store.readCategory('rolled', START);
+  expect(events.map((e) => e.streamId)).toEqual(['rolled-y']);
+});
+
+test('per-stream order in the feed equals stream order, under concurrent writers', async () => {
+  await Promise.all(
+    Array.from({ length: 8 }, async (_, w) => {
+      for (let i = 0; i < 10; i++) await store.append(`order${w % 3}-s`, [Added({ amount: w * 100 + i })]);
+    }),
+  );
+  const feed: RecordedEvent[] = [];
+  let cp = START;
+  for (;;) {
+    const batch = await store.readAll(cp, 7);
+    if (batch.length === 0) break;
+    feed.push(...batch);
+    const last = batch[batch.length - 1];
+    cp = { txid: last.txid, position: last.globalPosition };
+  }
+  for (let s = 0; s < 3; s++) {
+    const positions = feed.filter((e) => e.streamId === `order${s}-s`).map((e) => e.streamPosition);
+    expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    expect(positions.length).toBeGreaterThan(0);
+  }
+  // Paging with a (txid, position) checkpoint neither skips nor repeats.
+  const all = await db.pool.query('SELECT count(*)::int AS n FROM events');
+  expect(feed).toHaveLength(all.rows[0].n);
+  expect(new Set(feed.map((e) => e.globalPosition)).size).toBe(feed.length);
+});
+
+test('an older transaction may not append after a newer one on the same stream', async () => {
+  await store.append('guard-1', [Added({ amount: 1 })]);
+  const older = await db.pool.connect();
+  await older.query('BEGIN');
+  // Take a transaction id now, before the newer writer.
+  await older.query('SELECT pg_current_xact_id()');
+  await store.append('guard-1', [Added({ amount: 2 })]);
+  await expect(store.append('guard-1', [Added({ amount: 3 })], {}, older)).rejects.toMatchObject({ code: '40001' });
+  await older.query('ROLLBACK');
+  older.release();
+  expect(await store.streamVersion('guard-1')).toBe(2);
+});
+
+test('NOTIFY wakes a subscriber long before its poll interval', async () => {
+  const notifier = new AppendNotifier(db.url);
+  await notifier.start();
+  const delivered: RecordedEvent[] = [];
+  const sub = new Subscription(store, {
+    category: 'wake',
+    pollMs: 60_000,
+    notifier,
+    handle: async (events) => {
+      delivered.push(...events);
+    },
+  }).start();
+  try {
+    await new Promise((r) => setTimeout(r, 100)); // first (empty) poll done, now waiting
+    await store.append('wake-1', [Added({ amount: 1 })]);
+    await until(() => delivered.length === 1, 3000);
+  } finally {
+    await sub.stop();
+    await notifier.stop();
+  }
+});
