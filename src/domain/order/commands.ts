@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { Currency, Id, Reason } from '../shared';
+import { OrderItem, ShippingAddress } from './events';
+
+/** The total is not an input: the decider computes it from the lines. */
+export const PlaceOrder = z.object({
+  type: z.literal('PlaceOrder'),
+  orderId: Id,
+  customerId: Id,
+  currency: Currency,
+  items: z.array(OrderItem).min(1),
+  shippingAddress: ShippingAddress,
+  sagaId: Id,
+});
+export const ConfirmOrder = z.object({ type: z.literal('ConfirmOrder') });
+export const RejectOrder = z.object({ type: z.literal('RejectOrder'), reason: Reason });
+export const CancelOrder = z.object({ type: z.literal('CancelOrder'), reason: Reason });
+export const RequestReturn = z.object({ type: z.literal('RequestReturn'), reason: Reason });
+export const CompleteReturn = z.object({ type: z.literal('CompleteReturn') });
+
+export const OrderCommand = z.discriminatedUnion('type', [
+  PlaceOrder,
+  ConfirmOrder,
+  RejectOrder,
+  CancelOrder,
+  RequestReturn,
+  CompleteReturn,
+]);
+
+export type PlaceOrder = z.infer<typeof PlaceOrder>;
+export type ConfirmOrder = z.infer<typeof ConfirmOrder>;
+export type RejectOrder = z.infer<typeof RejectOrder>;
+export type CancelOrder = z.infer<typeof CancelOrder>;
+export type RequestReturn = z.infer<typeof RequestReturn>;
+export type CompleteReturn = z.infer<typeof CompleteReturn>;
+export type OrderCommand = z.infer<typeof OrderCommand>;
