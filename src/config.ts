@@ -35,12 +35,16 @@ export const EnvSchema = z.object({
     .default('false')
     .transform((v) => v === 'true' || v === '1'),
   DB_POOL_SIZE: int(1).default(10),
+  STEP_MAX_ATTEMPTS: int(1).default(5),
+  STEP_RETRY_BASE_MS: int(0).default(200),
+  RECOVERY_ROUNDS: int(1).default(3),
+  RECOVERY_ROUND_DELAY_MS: int(0).default(2000),
 });
 
 const FileSchema = z.object({
   name: z.string().min(1),
   language: z.literal('node').optional(),
-  system_database_url: z.string().optional(),
+  system_database_url: z.string().nullish(),
   telemetry: z.object({ logs: z.object({ logLevel: z.string().optional() }).optional() }).optional(),
 });
 
@@ -63,6 +67,12 @@ export interface Config {
   sagaDeadlineSeconds: number;
   simulateOutageAfterCapture: boolean;
   poolSize: number;
+  /** Attempts of a step on transient failures, inside one round. */
+  stepMaxAttempts: number;
+  stepRetryBaseMs: number;
+  /** Rounds of a failing compensation (or post-pivot step) before the saga parks for an operator. */
+  recoveryRounds: number;
+  recoveryRoundDelayMs: number;
 }
 
 export class ConfigError extends Error {
@@ -115,5 +125,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = process.c
     sagaDeadlineSeconds: e.SAGA_DEADLINE_SECONDS,
     simulateOutageAfterCapture: e.SIMULATE_OUTAGE_AFTER_CAPTURE,
     poolSize: e.DB_POOL_SIZE,
+    stepMaxAttempts: e.STEP_MAX_ATTEMPTS,
+    stepRetryBaseMs: e.STEP_RETRY_BASE_MS,
+    recoveryRounds: e.RECOVERY_ROUNDS,
+    recoveryRoundDelayMs: e.RECOVERY_ROUND_DELAY_MS,
   };
 }

@@ -7,7 +7,7 @@ import type { EventStore } from './store';
 import type { AppendResult, EventMetadata, NewEvent, StreamWrite } from './types';
 
 /** One command for one aggregate instance. */
-export interface CommandTarget<S = any, C = any, E extends DomainEvent = DomainEvent> {
+export interface CommandTarget<S = any, C = any, E extends DomainEvent = any> {
   decider: Decider<S, C, E>;
   streamId: string;
   command: C;
@@ -33,6 +33,8 @@ export interface HandleOptions {
   also?: (decisions: Decision[]) => StreamWrite[];
   /** Attempts on optimistic-concurrency conflicts before giving up. */
   maxAttempts?: number;
+  /** The caller already looked the command id up (the append still guards against races). */
+  knownNew?: boolean;
 }
 
 export interface HandleResult {
@@ -60,7 +62,7 @@ export class CommandHandler {
   ) {}
 
   async handle(targets: CommandTarget[], options: HandleOptions = {}): Promise<HandleResult> {
-    if (options.commandId) {
+    if (options.commandId && !options.knownNew) {
       const recorded = await this.store.findCommand(options.commandId);
       if (recorded) return this.replay(recorded);
     }

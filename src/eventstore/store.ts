@@ -210,6 +210,21 @@ export class EventStore {
     return rows.map((r) => this.toEvent(r, 'keep'));
   }
 
+  /** Whole streams at once, keyed by stream id (for folding many small streams). */
+  async readStreams(streamIds: string[], db: Queryable = this.pool): Promise<Map<string, RecordedEvent[]>> {
+    const { rows } = await db.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, stream_position`,
+      [streamIds],
+    );
+    const byStream = new Map<string, RecordedEvent[]>();
+    for (const row of rows) {
+      const list = byStream.get(row.stream_id) ?? [];
+      list.push(this.toEvent(row, 'throw'));
+      byStream.set(row.stream_id, list);
+    }
+    return byStream;
+  }
+
   /** Events at the given global positions (e.g. those a recorded command wrote). */
   async readPositions(positions: number[], db: Queryable = this.pool): Promise<RecordedEvent[]> {
     if (positions.length === 0) return [];

@@ -1,0 +1,113 @@
+import { createRequire } from 'node:module';
+import type { Server } from 'node:http';
+import { DBOS } from '@dbos-inc/dbos-sdk';
+import type { Config } from './config';
+import { openDatabase, type Database } from './db/database';
+import { domainEvents } from './domain';
+import { AppendNotifier, CommandHandler, EventRegistry, EventStore, SnapshotStore } from './eventstore';
+import { createHttpApp } from './http/server';
+import type { Logger } from './log';
+import { createSimulators, setSwitch, type Providers } from './providers';
+import { WORKFLOW_VERSION } from './release';
+import { SagaEngine } from './saga/engine';
+import { sagaEvents } from './saga/events';
+import { StepExecutor } from './saga/executor';
+import { orderFulfillment } from './sagas/order-fulfillment/saga';
+
+export interface App {
+  config: Config;
+  db: Database;
+  store: EventStore;
+  engine: SagaEngine;
+  providers: Providers;
+  handler: CommandHandler;
+  server?: Server;
+  stop(): Promise<void>;
+}
+
+export function createRegistry(): EventRegistry {
+  return new EventRegistry([...domainEvents, ...sagaEvents]);
+}
+
+/**
+ * The composition root: database → event store → providers → saga engine
+ * (registered before DBOS launches) → DBOS → HTTP.
+ */
+export async function startApp(config: Config, log: Logger, options: { listen?: boolean } = {}): Promise<App> {
+  const db = await openDatabase(config, (msg) => log.info(msg));
+  const store = new EventStore(db.pool, createRegistry());
+  const handler = new CommandHandler(store, new SnapshotStore(db.pool, config.snapshotEvery));
+  const providers = createSimulators(db.pool);
+  if (config.simulateOutageAfterCapture) await setSwitch(db.pool, 'outage_after_capture', true);
+
+  const executor = new StepExecutor({
+    store,
+    handler,
+    log,
+    stepDelayMs: config.stepDelayMs,
+    retry: { maxAttempts: config.stepMaxAttempts, baseDelayMs: config.stepRetryBaseMs, maxDelayMs: 5_000 },
+  });
+  const engine = new SagaEngine(
+    store,
+    executor,
+    { rounds: config.recoveryRounds, roundDelayMs: config.recoveryRoundDelayMs },
+    config.sagaDeadlineSeconds,
+  );
+  engine.register(
+    orderFulfillment(providers, {
+      approvalThreshold: config.approvalThreshold,
+      approvalTimeoutSeconds: config.approvalTimeoutSeconds,
+    }),
+  );
+
+  await launchDbos(config, db.url, log);
+  const notifier = new AppendNotifier(db.url);
+  await notifier.start();
+
+  const app: App = {
+    config,
+    db,
+    store,
+    engine,
+    providers,
+    handler,
+    async stop() {
+      await new Promise<void>((resolve) => (app.server ? app.server.close(() => resolve()) : resolve()));
+      await notifier.stop();
+      await DBOS.shutdown();
+      await db.close();
+    },
+  };
+  if (options.listen !== false) {
+    const http = createHttpApp({ config, store, handler, engine, pool: db.pool, log });
+    app.server = await new Promise<Server>((resolve) => {
+      const server = http.listen(config.port, () => resolve(server));
+    });
+    log.info({ port: config.port, executorId: config.executorId, version: WORKFLOW_VERSION }, 'listening');
+  }
+  return app;
+}
+
+async function launchDbos(config: Config, url: string, log: Logger): Promise<void> {
+  DBOS.setConfig({
+    name: config.appName,
+    systemDatabaseUrl: url,
+    // Pinned: a source-hash version would strand in-flight sagas on redeploy.
+    applicationVersion: WORKFLOW_VERSION,
+    executorID: config.executorId,
+    logLevel: config.logLevel,
+  });
+  if (config.conductorKey) {
+    // DBOS loads this optional package lazily, deep inside launch; check first
+    // so a missing install is a clear start-up error.
+    try {
+      createRequire(__filename).resolve('@dbos-inc/dbos-enterprise');
+    } catch {
+      throw new Error(
+        'DBOS_CONDUCTOR_KEY is set but @dbos-inc/dbos-enterprise is not installed: install it (npm i @dbos-inc/dbos-enterprise@~5.3.0) or unset the key',
+      );
+    }
+    log.info('connecting to DBOS Conductor');
+  }
+  await DBOS.launch(config.conductorKey ? { conductorKey: config.conductorKey } : undefined);
+}

@@ -1,0 +1,14 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import { HttpProblem } from './problem';
+
+/** Operator actions need `Authorization: Bearer <ADMIN_TOKEN>`. No token configured: nobody may act. */
+export function requireToken(adminToken: string | undefined): RequestHandler {
+  return (req, _res, next) => {
+    const given = /^Bearer (.+)$/.exec(req.header('authorization') ?? '')?.[1];
+    if (!adminToken) return next(new HttpProblem(401, 'Unauthorized', 'operator actions are disabled: ADMIN_TOKEN is not configured'));
+    const ok = given !== undefined && given.length === adminToken.length && timingSafeEqual(Buffer.from(given), Buffer.from(adminToken));
+    if (!ok) return next(new HttpProblem(401, 'Unauthorized', 'a valid bearer token is required'));
+    next();
+  };
+}

@@ -1,0 +1,76 @@
+import { DBOS } from '@dbos-inc/dbos-sdk';
+import { Router } from 'express';
+import { z } from 'zod';
+import type { EventStore } from '../../eventstore';
+import type { ControlMessage } from '../../saga/definition';
+import type { SagaEngine } from '../../saga/engine';
+import { sagaStreamId } from '../../saga/events';
+import { foldSaga, SAGA_STATUSES, type SagaView } from '../../saga/state';
+import { requireToken } from '../auth';
+import { HttpProblem } from '../problem';
+import { body, params, query } from '../validate';
+
+const SagaParams = z.object({ id: z.string().min(1).max(128) });
+const ListQuery = z.object({
+  status: z.enum(SAGA_STATUSES).optional(),
+  type: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+const ActionBody = z.object({ actor: z.string().min(1).max(100).default('operator'), reason: z.string().min(1).max(1000).optional() });
+const ResolveBody = ActionBody.extend({ reason: z.string().min(1).max(1000) });
+
+export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; adminToken?: string }): Router {
+  const router = Router();
+
+  router.get('/sagas/:id', async (req, res) => {
+    const { id } = params(SagaParams, req);
+    const events = await deps.store.readStream(sagaStreamId(id));
+    const view = foldSaga(id, events);
+    const workflow = await DBOS.getWorkflowStatus(id);
+    if (!view && !workflow) throw new HttpProblem(404, 'Not found', `saga ${id} not found`);
+    res.json({
+      ...(view ?? { sagaId: id, status: 'RUNNING', steps: [], compensations: [] }),
+      workflow: workflow && { status: workflow.status, executorId: workflow.executorId, applicationVersion: workflow.applicationVersion },
+      events: events.map((e) => ({
+        position: e.streamPosition,
+        globalPosition: e.globalPosition,
+        type: e.type,
+        data: e.data,
+        metadata: e.metadata,
+        recordedAt: e.recordedAt,
+      })),
+    });
+  });
+
+  // Folds recent saga streams. The saga-overview projection will serve this at scale.
+  router.get('/sagas', async (req, res) => {
+    const q = query(ListQuery, req);
+    const { rows } = await deps.store.pool.query<{ stream_id: string }>(
+      `SELECT stream_id FROM streams WHERE stream_type = 'saga' ORDER BY created_at DESC LIMIT 1000`,
+    );
+    const ids = rows.map((r) => r.stream_id);
+    const events = ids.length ? await deps.store.readStreams(ids) : new Map();
+    const views = ids
+      .map((streamId) => foldSaga(streamId.slice('saga-'.length), events.get(streamId) ?? []))
+      .filter((v): v is SagaView => v !== undefined)
+      .filter((v) => (!q.status || v.status === q.status) && (!q.type || v.type === q.type))
+      .slice(0, q.limit)
+      .map(({ steps, compensations, operatorActions, input, ...summary }) => summary);
+    res.json({ sagas: views });
+  });
+
+  const act = (action: ControlMessage['action'], schema: z.ZodType<{ actor: string; reason?: string }>) =>
+    router.post(`/sagas/:id/${action}`, requireToken(deps.adminToken), async (req, res) => {
+      const { id } = params(SagaParams, req);
+      const { actor, reason } = body(schema, req);
+      const view = await deps.engine.act(id, { action, actor, reason });
+      res.status(202).json({ sagaId: id, action, status: view.status });
+    });
+  act('approve', ActionBody);
+  act('reject', ActionBody);
+  act('cancel', ActionBody);
+  act('retry', ActionBody);
+  act('resolve', ResolveBody);
+
+  return router;
+}

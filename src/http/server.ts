@@ -1,0 +1,50 @@
+import { DBOS } from '@dbos-inc/dbos-sdk';
+import express from 'express';
+import type { Config } from '../config';
+import type { Pool } from '../db/pool';
+import type { CommandHandler, EventStore } from '../eventstore';
+import type { Logger } from '../log';
+import { WORKFLOW_VERSION } from '../release';
+import type { SagaEngine } from '../saga/engine';
+import { HttpProblem, problemHandler } from './problem';
+import { orderRoutes } from './routes/orders';
+import { sagaRoutes } from './routes/sagas';
+import { storeRoutes } from './routes/store';
+
+export interface HttpDeps {
+  config: Config;
+  pool: Pool;
+  store: EventStore;
+  handler: CommandHandler;
+  engine: SagaEngine;
+  log: Logger;
+}
+
+export function createHttpApp(deps: HttpDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: '256kb' }));
+
+  app.get('/health', async (_req, res) => {
+    const database = await deps.pool.query('SELECT 1').then(
+      () => 'up',
+      () => 'down',
+    );
+    const dbos = DBOS.isInitialized() ? 'up' : 'down';
+    const ok = database === 'up' && dbos === 'up';
+    res.status(ok ? 200 : 503).json({
+      status: ok ? 'ok' : 'unavailable',
+      database,
+      dbos,
+      executorId: deps.config.executorId,
+      applicationVersion: WORKFLOW_VERSION,
+    });
+  });
+
+  app.use(orderRoutes(deps));
+  app.use(sagaRoutes({ ...deps, adminToken: deps.config.adminToken }));
+  app.use(storeRoutes({ ...deps, adminToken: deps.config.adminToken }));
+  app.use((req, _res, next) => next(new HttpProblem(404, 'Not found', `no route ${req.method} ${req.path}`)));
+  app.use(problemHandler(deps.log));
+  return app;
+}

@@ -1,0 +1,9 @@
+/**
+ * The DBOS application version of this code. DBOS recovers a pending workflow
+ * only in a process of the same version; by default it hashes the workflow
+ * source, so any edit (even a comment) would silently strand in-flight sagas.
+ *
+ * Bump this deliberately, and only when a saga's sequence of steps changes in a
+ * way old checkpoints cannot replay. See README "Operations: redeploys".
+ */
+export const WORKFLOW_VERSION = 'saga-orchestrator-v1';

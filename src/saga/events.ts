@@ -1,0 +1,128 @@
+import { z } from 'zod';
+import { defineEvent, type EventOf } from '../eventstore';
+
+/**
+ * The saga's own story, in its stream `saga-<sagaId>`: every transition, the
+ * forward path and the compensation trail, and every operator action with who
+ * did it and why. Written in the same transaction as the domain events of the
+ * step it describes.
+ */
+
+const ErrorInfo = z.object({ code: z.string(), message: z.string(), transient: z.boolean().default(false) });
+export type ErrorInfo = z.infer<typeof ErrorInfo>;
+
+const Timing = { attempts: z.number().int().min(1), startedAt: z.iso.datetime(), durationMs: z.number().min(0) };
+
+export const SagaStarted = defineEvent(
+  'SagaStarted',
+  z.object({
+    sagaType: z.string(),
+    businessKey: z.string(),
+    input: z.record(z.string(), z.unknown()),
+    deadline: z.iso.datetime(),
+  }),
+);
+export const CompensationRegistered = defineEvent(
+  'CompensationRegistered',
+  z.object({ step: z.string(), compensation: z.string() }),
+);
+export const StepSucceeded = defineEvent(
+  'StepSucceeded',
+  z.object({ step: z.string(), pivot: z.boolean().default(false), output: z.unknown().optional(), ...Timing }),
+);
+export const StepFailed = defineEvent(
+  'StepFailed',
+  z.object({ step: z.string(), error: ErrorInfo, ...Timing }),
+);
+export const SagaAwaitingApproval = defineEvent(
+  'SagaAwaitingApproval',
+  z.object({ reason: z.string(), timeoutAt: z.iso.datetime() }),
+);
+export const SagaApproved = defineEvent('SagaApproved', z.object({ actor: z.string(), reason: z.string().optional() }));
+export const SagaCompensating = defineEvent(
+  'SagaCompensating',
+  z.object({ reason: z.string(), cause: z.enum(['step_failed', 'rejected', 'approval_timeout', 'cancelled', 'deadline']) }),
+);
+export const CompensationSucceeded = defineEvent(
+  'CompensationSucceeded',
+  z.object({ step: z.string(), compensation: z.string(), nothingToUndo: z.boolean().default(false), ...Timing }),
+);
+export const CompensationFailed = defineEvent(
+  'CompensationFailed',
+  z.object({ step: z.string(), compensation: z.string(), error: ErrorInfo, round: z.number().int().min(1), ...Timing }),
+);
+export const CompensationStuck = defineEvent(
+  'CompensationStuck',
+  z.object({ step: z.string(), compensation: z.string(), error: ErrorInfo, rounds: z.number().int() }),
+);
+export const CompensationResolved = defineEvent(
+  'CompensationResolved',
+  z.object({ step: z.string(), compensation: z.string(), actor: z.string(), reason: z.string() }),
+);
+export const ForwardRecoveryFailed = defineEvent(
+  'ForwardRecoveryFailed',
+  z.object({ step: z.string(), error: ErrorInfo, rounds: z.number().int() }),
+);
+export const OperatorRetried = defineEvent(
+  'OperatorRetried',
+  z.object({ step: z.string(), actor: z.string(), reason: z.string().optional() }),
+);
+/** Written by the HTTP layer when an operator asks; the saga reacts to it. */
+export const OperatorActionRequested = defineEvent(
+  'OperatorActionRequested',
+  z.object({
+    action: z.enum(['approve', 'reject', 'cancel', 'retry', 'resolve']),
+    actor: z.string(),
+    reason: z.string().optional(),
+  }),
+);
+export const SagaCompleted = defineEvent('SagaCompleted', z.object({ output: z.unknown().optional() }));
+export const SagaCompensated = defineEvent(
+  'SagaCompensated',
+  z.object({ reason: z.string(), resolvedManually: z.array(z.string()).default([]) }),
+);
+export const SagaForked = defineEvent(
+  'SagaForked',
+  z.object({ from: z.string(), to: z.string(), fromStep: z.number().int(), actor: z.string() }),
+);
+
+export const sagaEvents = [
+  SagaStarted,
+  CompensationRegistered,
+  StepSucceeded,
+  StepFailed,
+  SagaAwaitingApproval,
+  SagaApproved,
+  SagaCompensating,
+  CompensationSucceeded,
+  CompensationFailed,
+  CompensationStuck,
+  CompensationResolved,
+  ForwardRecoveryFailed,
+  OperatorRetried,
+  OperatorActionRequested,
+  SagaCompleted,
+  SagaCompensated,
+  SagaForked,
+];
+
+export type SagaEvent =
+  | EventOf<typeof SagaStarted>
+  | EventOf<typeof CompensationRegistered>
+  | EventOf<typeof StepSucceeded>
+  | EventOf<typeof StepFailed>
+  | EventOf<typeof SagaAwaitingApproval>
+  | EventOf<typeof SagaApproved>
+  | EventOf<typeof SagaCompensating>
+  | EventOf<typeof CompensationSucceeded>
+  | EventOf<typeof CompensationFailed>
+  | EventOf<typeof CompensationStuck>
+  | EventOf<typeof CompensationResolved>
+  | EventOf<typeof ForwardRecoveryFailed>
+  | EventOf<typeof OperatorRetried>
+  | EventOf<typeof OperatorActionRequested>
+  | EventOf<typeof SagaCompleted>
+  | EventOf<typeof SagaCompensated>
+  | EventOf<typeof SagaForked>;
+
+export const sagaStreamId = (sagaId: string) => `saga-${sagaId}`;

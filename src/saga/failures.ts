@@ -1,0 +1,26 @@
+import type { ErrorInfo } from './events';
+
+/**
+ * Which failures compensate at once and which are retried first.
+ *
+ * Business failures (a broken domain rule, a declined card, an address the
+ * carrier refuses) are final: retrying cannot change the answer. They are
+ * marked as such by whoever raises them (`DomainError`, a provider error with
+ * `transient: false`). Everything else — timeouts, conflicts, a database blip,
+ * a bug — is retried with backoff before the saga gives up on the step: if it
+ * is a bug, the retries end in a failure an operator sees.
+ *
+ * DBOS replays errors without their classes, so this reads fields only.
+ */
+export function classify(err: unknown): ErrorInfo {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as {
+    code?: unknown;
+    message?: unknown;
+    transient?: unknown;
+    domainError?: unknown;
+  };
+  const code = typeof e.code === 'string' ? e.code : 'UNEXPECTED_ERROR';
+  const message = typeof e.message === 'string' ? e.message : String(err);
+  const business = e.domainError === true || e.transient === false;
+  return { code, message, transient: !business };
+}

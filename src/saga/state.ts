@@ -1,0 +1,177 @@
+import type { RecordedEvent } from '../eventstore';
+import type { ErrorInfo, SagaEvent } from './events';
+
+/**
+ * A saga's status and trail, folded from its stream. This is what operators
+ * and the HTTP API see; the saga workflow itself keeps its own working state in
+ * DBOS checkpoints.
+ */
+export const SAGA_STATUSES = [
+  'RUNNING',
+  'AWAITING_APPROVAL',
+  'COMPENSATING',
+  'COMPLETED',
+  'COMPENSATED',
+  'COMPENSATION_STUCK',
+  'FAILED',
+] as const;
+export type SagaStatus = (typeof SAGA_STATUSES)[number];
+
+export const TERMINAL_STATUSES: readonly SagaStatus[] = ['COMPLETED', 'COMPENSATED'];
+
+export interface StepView {
+  name: string;
+  status: 'succeeded' | 'failed';
+  pivot: boolean;
+  attempts: number;
+  startedAt: string;
+  durationMs: number;
+  error?: ErrorInfo;
+  output?: unknown;
+}
+
+export interface CompensationView {
+  step: string;
+  name: string;
+  status: 'registered' | 'succeeded' | 'failed' | 'stuck' | 'resolved';
+  attempts: number;
+  nothingToUndo?: boolean;
+  error?: ErrorInfo;
+  resolution?: { actor: string; reason: string };
+}
+
+export interface SagaView {
+  sagaId: string;
+  type: string;
+  businessKey: string;
+  status: SagaStatus;
+  input: Record<string, unknown>;
+  pivoted: boolean;
+  compensationReason?: string;
+  failure?: { step: string; error: ErrorInfo };
+  awaitingApprovalUntil?: string;
+  cancelRequested: boolean;
+  steps: StepView[];
+  compensations: CompensationView[];
+  operatorActions: { action: string; actor: string; reason?: string; at: string }[];
+  startedAt: string;
+  updatedAt: string;
+  endedAt?: string;
+  version: number;
+}
+
+export function foldSaga(sagaId: string, events: RecordedEvent[]): SagaView | undefined {
+  let view: SagaView | undefined;
+  for (const recorded of events) {
+    const e = { type: recorded.type, data: recorded.data } as SagaEvent;
+    const at = recorded.recordedAt.toISOString();
+    if (e.type === 'SagaStarted') {
+      view = {
+        sagaId,
+        type: e.data.sagaType,
+        businessKey: e.data.businessKey,
+        status: 'RUNNING',
+        input: e.data.input,
+        pivoted: false,
+        cancelRequested: false,
+        steps: [],
+        compensations: [],
+        operatorActions: [],
+        startedAt: at,
+        updatedAt: at,
+        version: 0,
+      };
+    }
+    if (!view) continue;
+    view.updatedAt = at;
+    view.version = recorded.streamPosition;
+    apply(view, e, at);
+  }
+  return view;
+}
+
+function compensation(view: SagaView, step: string): CompensationView | undefined {
+  return view.compensations.find((c) => c.step === step);
+}
+
+function apply(view: SagaView, e: SagaEvent, at: string): void {
+  switch (e.type) {
+    case 'CompensationRegistered':
+      if (!compensation(view, e.data.step)) {
+        view.compensations.push({ step: e.data.step, name: e.data.compensation, status: 'registered', attempts: 0 });
+      }
+      break;
+    case 'StepSucceeded': {
+      const { step, output, ...timing } = e.data;
+      view.steps.push({ name: step, status: 'succeeded', output, ...timing });
+      if (e.data.pivot) view.pivoted = true;
+      if (view.status === 'FAILED') view.status = 'RUNNING';
+      view.failure = undefined;
+      break;
+    }
+    case 'StepFailed': {
+      const { step, error, ...timing } = e.data;
+      view.steps.push({ name: step, status: 'failed', pivot: false, error, ...timing });
+      break;
+    }
+    case 'SagaAwaitingApproval':
+      view.status = 'AWAITING_APPROVAL';
+      view.awaitingApprovalUntil = e.data.timeoutAt;
+      break;
+    case 'SagaApproved':
+      view.status = 'RUNNING';
+      view.awaitingApprovalUntil = undefined;
+      break;
+    case 'SagaCompensating':
+      view.status = 'COMPENSATING';
+      view.compensationReason = e.data.reason;
+      view.awaitingApprovalUntil = undefined;
+      break;
+    case 'CompensationSucceeded': {
+      const c = compensation(view, e.data.step);
+      if (c) Object.assign(c, { status: 'succeeded', attempts: c.attempts + e.data.attempts, nothingToUndo: e.data.nothingToUndo, error: undefined });
+      if (view.status === 'COMPENSATION_STUCK') view.status = 'COMPENSATING';
+      break;
+    }
+    case 'CompensationFailed': {
+      const c = compensation(view, e.data.step);
+      if (c) Object.assign(c, { status: 'failed', attempts: c.attempts + e.data.attempts, error: e.data.error });
+      break;
+    }
+    case 'CompensationStuck': {
+      const c = compensation(view, e.data.step);
+      if (c) Object.assign(c, { status: 'stuck', error: e.data.error });
+      view.status = 'COMPENSATION_STUCK';
+      break;
+    }
+    case 'CompensationResolved': {
+      const c = compensation(view, e.data.step);
+      if (c) Object.assign(c, { status: 'resolved', resolution: { actor: e.data.actor, reason: e.data.reason } });
+      view.status = 'COMPENSATING';
+      break;
+    }
+    case 'ForwardRecoveryFailed':
+      view.status = 'FAILED';
+      view.failure = { step: e.data.step, error: e.data.error };
+      break;
+    case 'OperatorRetried':
+      if (view.status === 'COMPENSATION_STUCK') view.status = 'COMPENSATING';
+      else if (view.status === 'FAILED') view.status = 'RUNNING';
+      break;
+    case 'OperatorActionRequested':
+      view.operatorActions.push({ action: e.data.action, actor: e.data.actor, reason: e.data.reason, at });
+      if (e.data.action === 'cancel') view.cancelRequested = true;
+      break;
+    case 'SagaCompleted':
+      view.status = 'COMPLETED';
+      view.endedAt = at;
+      break;
+    case 'SagaCompensated':
+      view.status = 'COMPENSATED';
+      view.endedAt = at;
+      break;
+    case 'SagaStarted':
+    case 'SagaForked':
+      break;
+  }
+}
