@@ -73,8 +73,9 @@ export async function startApp(config: Config, log: Logger, options: { listen?: 
     handler,
     async stop() {
       await new Promise<void>((resolve) => (app.server ? app.server.close(() => resolve()) : resolve()));
-      await notifier.stop();
+      // Workflows stop before the pool they write through goes away.
       await DBOS.shutdown();
+      await notifier.stop();
       await db.close();
     },
   };

@@ -1,0 +1,62 @@
+import { startApp, type App } from '../../src/app';
+import { loadConfig, type Config } from '../../src/config';
+import { createLogger } from '../../src/log';
+import { createTestDatabase, type TestDatabase } from './db';
+
+export const ADMIN_TOKEN = 'test-admin-token';
+
+export interface TestApp extends App {
+  url: string;
+  testDb: TestDatabase;
+  close(): Promise<void>;
+}
+
+/** The whole service in this process (real Postgres, real DBOS), on a fresh database and a free port. */
+export async function startTestApp(label: string, overrides: Partial<Config> = {}): Promise<TestApp> {
+  const testDb = await createTestDatabase(label);
+  const config: Config = {
+    ...loadConfig({}),
+    databaseUrl: testDb.url,
+    port: 0,
+    adminToken: ADMIN_TOKEN,
+    executorId: `test-${label}-${process.pid}`,
+    logLevel: 'warn',
+    stepRetryBaseMs: 10,
+    recoveryRounds: 2,
+    recoveryRoundDelayMs: 100,
+    ...overrides,
+  };
+  const app = await startApp(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
+  const address = app.server!.address() as { port: number };
+  return Object.assign(app, {
+    url: `http://127.0.0.1:${address.port}`,
+    testDb,
+    async close() {
+      await app.stop();
+      await testDb.drop();
+    },
+  });
+}
+
+export async function http(app: TestApp, method: string, path: string, options: { body?: unknown; headers?: Record<string, string>; token?: boolean } = {}) {
+  const res = await fetch(app.url + path, {
+    method,
+    headers: {
+      'content-type': 'application/json',
+      ...(options.token ? { authorization: `Bearer ${ADMIN_TOKEN}` } : {}),
+      ...options.headers,
+    },
+    body: options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+}
+
+export const orderBody = (overrides: Record<string, unknown> = {}) => ({
+  customerId: 'cust-1',
+  currency: 'EUR',
+  items: [{ sku: 'sku-a', quantity: 2, unitPrice: 150 }],
+  payment: { token: 'tok_visa' },
+  shippingAddress: { name: 'Ada', line1: '1 Main St', city: 'Berlin', postalCode: '10115', country: 'DE' },
+  ...overrides,
+});
