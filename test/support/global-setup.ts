@@ -25,6 +25,8 @@ export default async function globalSetup(): Promise<void> {
   }
   const embedded = await startEmbeddedPostgres({
     dataDir: path.resolve(__dirname, '../../.data/test-pg'),
+    // A fresh cluster per run: nothing left over from an earlier, killed run.
+    fresh: true,
     port: await freePort(),
     database: 'postgres',
   });
