@@ -62,7 +62,7 @@ export class SagaEngine {
    * Start a saga with `sagaId` as its DBOS workflow id. Starting an id that
    * exists returns the existing saga (DBOS's idempotency).
    */
-  async start(type: string, sagaId: string, input: unknown): Promise<void> {
+  async start(type: string, sagaId: string, input: unknown, options: { deadlineSeconds?: number } = {}): Promise<void> {
     const workflow = this.workflows.get(type);
     if (!workflow) throw new Error(`no saga type ${type}`);
     const now = Date.now();
@@ -70,7 +70,7 @@ export class SagaEngine {
       sagaId,
       input,
       startedAt: new Date(now).toISOString(),
-      deadline: new Date(now + this.deadlineSeconds * 1000).toISOString(),
+      deadline: new Date(now + (options.deadlineSeconds ?? this.deadlineSeconds) * 1000).toISOString(),
     };
     await DBOS.startWorkflow(workflow, { workflowID: sagaId })(envelope);
   }

@@ -56,10 +56,12 @@ export class StepExecutor {
   async forward(call: StepCall, def: StepDefinition, check: { pivoted: boolean; deadline: string }): Promise<StepOutcome> {
     const { sagaId, commandId } = call;
     const ctx = this.context(call);
+    await this.demoDelay();
     const journal = await this.lookup(sagaId, commandId);
     if (journal.recorded) return outcomeOf(journal.recorded);
+    // Checked right before the effect, up to and including the pivot step.
     // Past the pivot nothing may stop the saga: it can only go forward.
-    if (!check.pivoted && !def.pivot) {
+    if (!check.pivoted) {
       if (journal.cancelRequested) return { kind: 'interrupted', cause: 'cancelled', reason: journal.cancelRequested };
       if (Date.now() > Date.parse(check.deadline)) {
         return { kind: 'interrupted', cause: 'deadline', reason: `saga deadline ${check.deadline} passed` };
@@ -79,6 +81,7 @@ export class StepExecutor {
   }
 
   async compensate(call: StepCall, def: CompensationDefinition, round: number): Promise<StepOutcome> {
+    await this.demoDelay();
     const journal = await this.lookup(call.sagaId, call.commandId);
     if (journal.recorded) return outcomeOf(journal.recorded);
     const ctx = this.context(call);
@@ -102,12 +105,10 @@ export class StepExecutor {
     failureEvents: (error: ErrorInfo, timing: Timing) => NewEvent[],
   ): Promise<StepOutcome> {
     const { sagaId, commandId } = call;
-    const { retry, stepDelayMs, handler, log } = this.deps;
+    const { retry, handler, log } = this.deps;
     const started = new Date();
     let attempts = 0;
     const timing = (): Timing => ({ attempts, startedAt: started.toISOString(), durationMs: Date.now() - started.getTime() });
-    // Lets demos and crash tests land a kill inside a step, before its effect.
-    if (stepDelayMs > 0) await sleep(stepDelayMs);
     for (;;) {
       attempts++;
       try {
@@ -136,6 +137,11 @@ export class StepExecutor {
         return { kind: 'failed', error, attempts };
       }
     }
+  }
+
+  /** SAGA_STEP_DELAY_MS: lets demos and crash tests land a kill inside a step, before its effect. */
+  private async demoDelay(): Promise<void> {
+    if (this.deps.stepDelayMs > 0) await sleep(this.deps.stepDelayMs);
   }
 
   private context(call: StepCall): StepContext {
