@@ -63,6 +63,12 @@ const MAX_ORDERING_RETRIES = 10;
 export interface EventStoreOptions {
   /** NOTIFY subscribers on every append (a wake-up; they poll as well). */
   notify?: boolean;
+  /**
+   * Told of each append this store committed itself (metrics count from it).
+   * Not called for a duplicate command, nor for an append inside a caller's
+   * transaction, which may still roll back.
+   */
+  onAppended?: (writes: StreamWrite[], result: AppendResult) => void;
 }
 
 export class EventStore {
@@ -138,6 +144,7 @@ export class EventStore {
         const result = toAppendResult(rows[0].r);
         // Postgres locks (and reports) streams in name order; hand them back in the caller's.
         result.streams.sort((a, b) => streamIds.indexOf(a.streamId) - streamIds.indexOf(b.streamId));
+        if (!result.duplicate && db === this.pool) this.options.onAppended?.(writes, result);
         return result;
       } catch (err) {
         const e = err as { code?: string; detail?: string };

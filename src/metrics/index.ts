@@ -1,0 +1,54 @@
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Pool } from '../db/pool';
+import type { AppendResult, StreamWrite } from '../eventstore';
+import type { Logger } from '../log';
+import { ProjectionMetrics, type ProjectionStatusSource } from './projection-metrics';
+import { SagaMetrics } from './saga-metrics';
+import { StoreMetrics } from './store-metrics';
+
+export type { ProjectionStatusSource } from './projection-metrics';
+
+/**
+ * The process's Prometheus metrics, in a registry of its own (not prom-client's
+ * global one) so that several apps in one process, as in the tests, never
+ * share or clash.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly store = new StoreMetrics(this.registry);
+  private readonly sagas: SagaMetrics;
+  private readonly projections: ProjectionMetrics;
+
+  constructor(
+    pool: Pool,
+    private readonly log: Logger,
+  ) {
+    collectDefaultMetrics({ register: this.registry });
+    this.sagas = new SagaMetrics(this.registry, pool);
+    this.projections = new ProjectionMetrics(this.registry);
+  }
+
+  /** For the event store's `onAppended`: called after each append it committed. */
+  readonly onAppended = (writes: StreamWrite[], _result: AppendResult): void => {
+    // Metrics must never break a write: count, and log anything odd.
+    try {
+      this.store.observe(writes);
+      for (const write of writes) {
+        if (!write.streamId.startsWith('saga-')) continue;
+        const sagaId = write.streamId.slice('saga-'.length);
+        this.sagas.observe(write).catch((err) => this.log.warn({ err, sagaId }, 'saga metrics not recorded'));
+      }
+    } catch (err) {
+      this.log.warn({ err }, 'append metrics not recorded');
+    }
+  };
+
+  /** Where projection lag and parked counts come from, once projections run. */
+  useProjections(source: ProjectionStatusSource): void {
+    this.projections.use(source);
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
