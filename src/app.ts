@@ -45,6 +45,7 @@ export async function startApp(config: Config, log: Logger, options: { listen?: 
     handler,
     log,
     stepDelayMs: config.stepDelayMs,
+    crashPoint: config.crashPoint,
     retry: { maxAttempts: config.stepMaxAttempts, baseDelayMs: config.stepRetryBaseMs, maxDelayMs: 5_000 },
   });
   const engine = new SagaEngine(

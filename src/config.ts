@@ -39,6 +39,10 @@ export const EnvSchema = z.object({
   STEP_RETRY_BASE_MS: int(0).default(200),
   RECOVERY_ROUNDS: int(1).default(3),
   RECOVERY_ROUND_DELAY_MS: int(0).default(2000),
+  SAGA_CRASH_POINT: z
+    .string()
+    .regex(/^(before-effect|after-commit):\w+$/, 'before-effect:<step> or after-commit:<step>')
+    .optional(),
 });
 
 const FileSchema = z.object({
@@ -73,6 +77,8 @@ export interface Config {
   /** Rounds of a failing compensation (or post-pivot step) before the saga parks for an operator. */
   recoveryRounds: number;
   recoveryRoundDelayMs: number;
+  /** Crash tests and the crash demo only: where to SIGKILL this process. */
+  crashPoint?: string;
 }
 
 export class ConfigError extends Error {
@@ -129,5 +135,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = process.c
     stepRetryBaseMs: e.STEP_RETRY_BASE_MS,
     recoveryRounds: e.RECOVERY_ROUNDS,
     recoveryRoundDelayMs: e.RECOVERY_ROUND_DELAY_MS,
+    crashPoint: e.SAGA_CRASH_POINT,
   };
 }

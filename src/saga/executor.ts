@@ -37,6 +37,12 @@ export interface ExecutorDeps {
   log: Logger;
   stepDelayMs: number;
   retry: RetryPolicy;
+  /**
+   * SAGA_CRASH_POINT, for crash tests and the crash demo only: e.g.
+   * "after-commit:capturePayment" SIGKILLs this process right after that step
+   * committed its events, before DBOS checkpointed it.
+   */
+  crashPoint?: string;
 }
 
 export interface StepCall {
@@ -68,7 +74,7 @@ export class StepExecutor {
       }
     }
     const registered = def.compensation ? [CompensationRegistered({ step: ctx.step, compensation: def.compensation.name })] : [];
-    return this.attempt(call, async (timing) => {
+    return this.attempt(call, ctx.step, async (timing) => {
       const work = await def.run(ctx);
       const events: NewEvent[] = [
         ...call.prefix,
@@ -86,7 +92,7 @@ export class StepExecutor {
     if (journal.recorded) return outcomeOf(journal.recorded);
     const ctx = this.context(call);
     const { step } = ctx;
-    return this.attempt(call, async (timing) => {
+    return this.attempt(call, def.name, async (timing) => {
       const work = await def.run(ctx);
       const nothingToUndo = work.nothingToUndo ?? false;
       const events = [CompensationSucceeded({ step, compensation: def.name, nothingToUndo, ...timing() })];
@@ -101,6 +107,7 @@ export class StepExecutor {
 
   private async attempt(
     call: StepCall,
+    name: string,
     body: (timing: () => Timing) => Promise<{ commands: any[]; events: NewEvent[]; outcome: StepOutcome }>,
     failureEvents: (error: ErrorInfo, timing: Timing) => NewEvent[],
   ): Promise<StepOutcome> {
@@ -112,6 +119,7 @@ export class StepExecutor {
     for (;;) {
       attempts++;
       try {
+        this.crashIf('before-effect', name);
         const { commands, events, outcome } = await body(timing);
         const result = await handler.handle(commands, {
           commandId,
@@ -119,6 +127,7 @@ export class StepExecutor {
           also: () => [{ streamId: sagaStreamId(sagaId), events }],
           knownNew: true,
         });
+        this.crashIf('after-commit', name);
         if (result.duplicate) return outcomeOf(await this.deps.store.readPositions(result.append.streams.flatMap((s) => s.positions)));
         return outcome;
       } catch (err) {
@@ -136,6 +145,14 @@ export class StepExecutor {
         if (appended.duplicate) return outcomeOf(await this.deps.store.readPositions(appended.streams.flatMap((s) => s.positions)));
         return { kind: 'failed', error, attempts };
       }
+    }
+  }
+
+  private crashIf(phase: 'before-effect' | 'after-commit', name: string): void {
+    if (this.deps.crashPoint === `${phase}:${name}`) {
+      // Written synchronously (a pipe or file on Linux): the log line must not die with us.
+      process.stderr.write(`SAGA_CRASH_POINT ${this.deps.crashPoint} reached: SIGKILL\n`);
+      process.kill(process.pid, 'SIGKILL');
     }
   }
 
