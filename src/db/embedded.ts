@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { constants, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { constants, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -68,8 +68,45 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
       if (opts.verbose) console.error(String(m));
     },
   });
+  const url = `postgresql://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${opts.database}`;
+  const orphan = runningPostmaster(opts.dataDir);
+  if (orphan !== undefined) {
+    // A previous process of ours was killed (kill -9 skips every exit hook) and
+    // left its server running on this data directory: adopt it, as its own
+    // lock file says no second server may start here.
+    return { url, dataDir: opts.dataDir, stop: async () => stopPostmaster(orphan) };
+  }
   if (!existsSync(path.join(opts.dataDir, 'PG_VERSION'))) await server.initialise();
   await server.start();
-  const url = `postgresql://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${opts.database}`;
   return { url, dataDir: opts.dataDir, stop: () => server.stop() };
+}
+
+/** The pid in postmaster.pid, if that process is alive. */
+function runningPostmaster(dataDir: string): number | undefined {
+  const lockFile = path.join(dataDir, 'postmaster.pid');
+  if (!existsSync(lockFile)) return undefined;
+  const pid = Number(readFileSync(lockFile, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined; // stale lock: Postgres itself clears it on start
+  }
+}
+
+async function stopPostmaster(pid: number): Promise<void> {
+  try {
+    process.kill(pid, 'SIGINT'); // "fast" shutdown
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -50,7 +50,7 @@ async function post(path: string, body: unknown, headers: Record<string, string>
     headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}`, ...headers },
     body: JSON.stringify(body),
   });
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, body: (await res.json()) as { orderId: string } };
 }
 
 async function sagaStatus(sagaId: string): Promise<string | undefined> {
@@ -134,7 +134,7 @@ test('every saga survives SIGKILL at every step and compensation, with nothing d
   expect(domainDupes).toEqual([]);
 
   // Stock is conserved: what left equals what completed orders bought; nothing stays reserved.
-  const stock = await fetch(`http://127.0.0.1:${port}/aggregates/inventory/${SKU}`).then((r) => r.json());
+  const stock = (await fetch(`http://127.0.0.1:${port}/aggregates/inventory/${SKU}`).then((r) => r.json())) as { state: unknown };
   const { rows: sold } = await db.pool.query<{ quantity: number }>(
     `SELECT coalesce(sum((data->>'quantity')::int), 0)::int AS quantity FROM events WHERE stream_id = $1 AND type = 'ReservationCommitted'`,
     [`inventory-${SKU}`],
@@ -142,7 +142,7 @@ test('every saga survives SIGKILL at every step and compensation, with nothing d
   const completedQuantity = (
     await Promise.all(
       placed.filter((p) => !p.compensates).map(async (p) => {
-        const order = await fetch(`http://127.0.0.1:${port}/aggregates/order/${p.orderId}`).then((r) => r.json());
+        const order = (await fetch(`http://127.0.0.1:${port}/aggregates/order/${p.orderId}`).then((r) => r.json())) as { state: { items: { quantity: number }[] } };
         return order.state.items.reduce((s: number, l: { quantity: number }) => s + l.quantity, 0) as number;
       }),
     )
