@@ -4,6 +4,7 @@ import {
   OrderPlaced,
   OrderRejected,
   OrderReturned,
+  ReturnRejected,
   ReturnRequested,
   orderDecider,
   orderStreamId,
@@ -202,6 +203,26 @@ describe('order', () => {
 
     it.each(['placed', 'confirmed', 'rejected', 'cancelled'])('needs a requested return, not a %s order', (status) => {
       order.given(history[status]).when({ type: 'CompleteReturn' }).thenThrows('RETURN_NOT_REQUESTED', { status });
+    });
+  });
+
+  describe('RejectReturn (the compensation of the return saga)', () => {
+    it('puts a requested return back to confirmed, so the order can be returned again later', () => {
+      order
+        .given(history.return_requested)
+        .when({ type: 'RejectReturn', reason: 'refund refused' })
+        .then([ReturnRejected({ reason: 'refund refused' })])
+        .andState((s) => expect(s.status).toBe('confirmed'));
+      const again = [...history.return_requested, ReturnRejected({ reason: 'refund refused' })];
+      order.given(again).when({ type: 'RequestReturn', reason: 'still too small' }).then([ReturnRequested({ reason: 'still too small' })]);
+    });
+
+    it.each(['placed', 'confirmed', 'rejected', 'cancelled'])('finds nothing to undo on a %s order', (status) => {
+      order.given(history[status]).when({ type: 'RejectReturn', reason: 'x' }).thenNothing();
+    });
+
+    it('cannot undo a completed return', () => {
+      order.given(history.returned).when({ type: 'RejectReturn', reason: 'x' }).thenThrows('RETURN_ALREADY_COMPLETED');
     });
   });
 });

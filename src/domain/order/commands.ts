@@ -17,6 +17,8 @@ export const RejectOrder = z.object({ type: z.literal('RejectOrder'), reason: Re
 export const CancelOrder = z.object({ type: z.literal('CancelOrder'), reason: Reason });
 export const RequestReturn = z.object({ type: z.literal('RequestReturn'), reason: Reason });
 export const CompleteReturn = z.object({ type: z.literal('CompleteReturn') });
+/** Undoes a return request that cannot go through (the refund was refused): the order is confirmed again. */
+export const RejectReturn = z.object({ type: z.literal('RejectReturn'), reason: Reason });
 
 export const OrderCommand = z.discriminatedUnion('type', [
   PlaceOrder,
@@ -25,6 +27,7 @@ export const OrderCommand = z.discriminatedUnion('type', [
   CancelOrder,
   RequestReturn,
   CompleteReturn,
+  RejectReturn,
 ]);
 
 export type PlaceOrder = z.infer<typeof PlaceOrder>;
@@ -33,4 +36,5 @@ export type RejectOrder = z.infer<typeof RejectOrder>;
 export type CancelOrder = z.infer<typeof CancelOrder>;
 export type RequestReturn = z.infer<typeof RequestReturn>;
 export type CompleteReturn = z.infer<typeof CompleteReturn>;
+export type RejectReturn = z.infer<typeof RejectReturn>;
 export type OrderCommand = z.infer<typeof OrderCommand>;

@@ -8,6 +8,7 @@ import {
   OrderPlaced,
   OrderRejected,
   OrderReturned,
+  ReturnRejected,
   ReturnRequested,
   type OrderEvent,
   type OrderItem,
@@ -126,6 +127,17 @@ function decide(command: OrderCommand, state: OrderState): OrderEvent[] {
       }
       return [OrderReturned({})];
     }
+    case 'RejectReturn': {
+      // A compensation: no return in progress means nothing to undo.
+      const s = placed(state);
+      if (s.status === 'returned') {
+        throw new DomainError('RETURN_ALREADY_COMPLETED', `order ${s.order.orderId} was returned: the return cannot be rejected`, {
+          orderId: s.order.orderId,
+        });
+      }
+      if (s.status !== 'return_requested') return [];
+      return [ReturnRejected({ reason: c.reason })];
+    }
   }
 }
 
@@ -144,6 +156,9 @@ function evolve(state: OrderState, event: OrderEvent): OrderState {
       return { ...state, status: 'return_requested', reason: event.data.reason };
     case 'OrderReturned':
       return { ...state, status: 'returned' };
+    case 'ReturnRejected':
+      // Back to where the request found it; the reason stays in the event.
+      return { ...state, status: 'confirmed', reason: null };
     default:
       return state;
   }

@@ -31,8 +31,10 @@ export const OrderRejected = defineEvent('OrderRejected', z.object({ reason: Rea
 export const OrderCancelled = defineEvent('OrderCancelled', z.object({ reason: Reason }));
 export const ReturnRequested = defineEvent('ReturnRequested', z.object({ reason: Reason }));
 export const OrderReturned = defineEvent('OrderReturned', z.object({}));
+/** The return was refused or undone before any money moved: the order is confirmed again. */
+export const ReturnRejected = defineEvent('ReturnRejected', z.object({ reason: Reason }));
 
-export const orderEvents = [OrderPlaced, OrderConfirmed, OrderRejected, OrderCancelled, ReturnRequested, OrderReturned];
+export const orderEvents = [OrderPlaced, OrderConfirmed, OrderRejected, OrderCancelled, ReturnRequested, OrderReturned, ReturnRejected];
 
 export type OrderPlaced = EventOf<typeof OrderPlaced>;
 export type OrderEvent =
@@ -41,4 +43,5 @@ export type OrderEvent =
   | EventOf<typeof OrderRejected>
   | EventOf<typeof OrderCancelled>
   | EventOf<typeof ReturnRequested>
-  | EventOf<typeof OrderReturned>;
+  | EventOf<typeof OrderReturned>
+  | EventOf<typeof ReturnRejected>;
