@@ -7,6 +7,7 @@ import { domainEvents } from './domain';
 import { AppendNotifier, CommandHandler, EventRegistry, EventStore, SnapshotStore } from './eventstore';
 import { createHttpApp } from './http/server';
 import type { Logger } from './log';
+import { Metrics } from './metrics';
 import { createSimulators, setSwitch, type Providers } from './providers';
 import { WORKFLOW_VERSION } from './release';
 import { SagaEngine } from './saga/engine';
@@ -21,6 +22,7 @@ export interface App {
   engine: SagaEngine;
   providers: Providers;
   handler: CommandHandler;
+  metrics: Metrics;
   server?: Server;
   stop(): Promise<void>;
 }
@@ -35,7 +37,8 @@ export function createRegistry(): EventRegistry {
  */
 export async function startApp(config: Config, log: Logger, options: { listen?: boolean } = {}): Promise<App> {
   const db = await openDatabase(config, (msg) => log.info(msg));
-  const store = new EventStore(db.pool, createRegistry());
+  const metrics = new Metrics(db.pool, log);
+  const store = new EventStore(db.pool, createRegistry(), { onAppended: metrics.onAppended });
   const handler = new CommandHandler(store, new SnapshotStore(db.pool, config.snapshotEvery));
   const providers = createSimulators(db.pool);
   if (config.simulateOutageAfterCapture) await setSwitch(db.pool, 'outage_after_capture', true);
@@ -72,6 +75,7 @@ export async function startApp(config: Config, log: Logger, options: { listen?: 
     engine,
     providers,
     handler,
+    metrics,
     async stop() {
       await new Promise<void>((resolve) => (app.server ? app.server.close(() => resolve()) : resolve()));
       // Workflows stop before the pool they write through goes away.
@@ -81,7 +85,7 @@ export async function startApp(config: Config, log: Logger, options: { listen?: 
     },
   };
   if (options.listen !== false) {
-    const http = createHttpApp({ config, store, handler, engine, pool: db.pool, log });
+    const http = createHttpApp({ config, store, handler, engine, pool: db.pool, log, metrics });
     app.server = await new Promise<Server>((resolve) => {
       const server = http.listen(config.port, () => resolve(server));
     });

@@ -1,9 +1,12 @@
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import express from 'express';
 import type { Config } from '../config';
+import { consoleRoutes } from '../console/router';
 import type { Pool } from '../db/pool';
 import type { CommandHandler, EventStore } from '../eventstore';
 import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
+import { metricsRoutes } from '../metrics/route';
 import { WORKFLOW_VERSION } from '../release';
 import type { SagaEngine } from '../saga/engine';
 import { HttpProblem, problemHandler } from './problem';
@@ -18,6 +21,8 @@ export interface HttpDeps {
   handler: CommandHandler;
   engine: SagaEngine;
   log: Logger;
+  /** Serves GET /metrics when given. */
+  metrics?: Metrics;
 }
 
 export function createHttpApp(deps: HttpDeps): express.Express {
@@ -44,6 +49,8 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.use(orderRoutes(deps));
   app.use(sagaRoutes({ ...deps, adminToken: deps.config.adminToken }));
   app.use(storeRoutes({ ...deps, adminToken: deps.config.adminToken }));
+  if (deps.metrics) app.use(metricsRoutes(deps.metrics));
+  app.use(consoleRoutes());
   app.use((req, _res, next) => next(new HttpProblem(404, 'Not found', `no route ${req.method} ${req.path}`)));
   app.use(problemHandler(deps.log));
   return app;

@@ -1,0 +1,83 @@
+// @ts-check
+import { ApiError, request } from './api.js';
+import { h } from './dom.js';
+import { authorized } from './token.js';
+
+/**
+ * Start an order-fulfillment saga from the console (POST /orders), and top up
+ * stock for it (an operator action). The card tokens are the payment
+ * simulator's: they pick the story the saga will tell.
+ */
+const CARDS = [
+  ['tok_visa', 'tok_visa: pays'],
+  ['tok_declined', 'tok_declined: declined → compensates'],
+  ['tok_flaky', 'tok_flaky: times out twice, then pays'],
+  ['tok_unvoidable', 'tok_unvoidable: its void keeps failing'],
+];
+
+export function newOrderPanel() {
+  // One key per order being entered: a double submit or a retry after a
+  // network error starts the saga once (the key becomes the saga id).
+  let idempotencyKey = crypto.randomUUID();
+  const result = h('p', { class: 'result', role: 'status' });
+
+  /** @param {SubmitEvent} e */
+  async function submit(e) {
+    e.preventDefault();
+    const f = new FormData(/** @type {HTMLFormElement} */ (e.target));
+    const body = {
+      customerId: String(f.get('customerId')),
+      currency: 'EUR',
+      items: [{ sku: String(f.get('sku')), quantity: Number(f.get('quantity')), unitPrice: Number(f.get('unitPrice')) }],
+      payment: { token: String(f.get('card')) },
+      shippingAddress: { name: 'Console Customer', line1: '1 Main St', city: 'Berlin', postalCode: '10115', country: String(f.get('country')) },
+    };
+    try {
+      const started = await request('POST', '/orders', { body, headers: { 'idempotency-key': idempotencyKey } });
+      idempotencyKey = crypto.randomUUID();
+      location.hash = `#/sagas/${encodeURIComponent(started.sagaId)}`;
+    } catch (err) {
+      show(err);
+    }
+  }
+
+  /** @param {SubmitEvent} e */
+  async function addStock(e) {
+    e.preventDefault();
+    const f = new FormData(/** @type {HTMLFormElement} */ (e.target));
+    const sku = /** @type {HTMLInputElement} */ (skuInput).value;
+    try {
+      const res = await authorized('POST', `/inventory/${encodeURIComponent(sku)}/stock`, { quantity: Number(f.get('stock')) });
+      result.className = 'result ok';
+      result.textContent = `${sku}: on hand ${res.state.onHand}, available ${res.state.available}`;
+    } catch (err) {
+      show(err);
+    }
+  }
+
+  /** @param {unknown} err */
+  function show(err) {
+    result.className = 'result error';
+    const fields = err instanceof ApiError && err.problem.errors ? ` (${err.problem.errors.map((x) => `${x.field}: ${x.message}`).join('; ')})` : '';
+    result.textContent = `${/** @type {Error} */ (err).message}${fields}`;
+  }
+
+  const skuInput = h('input', { name: 'sku', value: 'sku-demo', required: true, size: 10 });
+  return h('details', { class: 'panel new-order' },
+    h('summary', null, 'Start an order'),
+    h('form', { class: 'row', id: 'new-order', onsubmit: submit },
+      h('label', null, 'Customer', h('input', { name: 'customerId', value: 'cust-1', required: true, size: 8 })),
+      h('label', null, 'SKU', skuInput),
+      h('label', null, 'Qty', h('input', { name: 'quantity', type: 'number', min: 1, value: 1, required: true, class: 'num' })),
+      h('label', null, 'Unit price', h('input', { name: 'unitPrice', type: 'number', min: 1, value: 100, required: true, class: 'num' })),
+      h('label', null, 'Card', h('select', { name: 'card' }, CARDS.map(([value, label]) => h('option', { value }, label)))),
+      h('label', null, 'Country', h('select', { name: 'country' }, h('option', { value: 'DE' }, 'DE'), h('option', { value: 'XX' }, 'XX: carrier refuses'))),
+      h('button', { class: 'primary', type: 'submit' }, 'Start saga'),
+    ),
+    h('form', { class: 'row', id: 'add-stock', onsubmit: addStock },
+      h('label', null, 'Stock for the SKU above', h('input', { name: 'stock', type: 'number', min: 1, value: 10, class: 'num' })),
+      h('button', { type: 'submit' }, 'Add stock (operator)'),
+    ),
+    result,
+  );
+}

@@ -1,0 +1,121 @@
+// @ts-check
+import { ApiError } from './api.js';
+import { fill, h, time } from './dom.js';
+import { authorized } from './token.js';
+
+/**
+ * Operator actions on one saga. Buttons are enabled for the statuses the
+ * engine accepts them in (mirrors ACTION_ALLOWED in src/saga/engine.ts; the
+ * server still decides and its refusal is shown). Each action's result or
+ * error is added to the log under the buttons.
+ */
+
+/** @typedef {import('./types.js').SagaDetail} SagaDetail */
+
+/** @type {Record<string, { label: string, allowed: (s: SagaDetail) => boolean, needsReason?: boolean, hint: string }>} */
+const ACTIONS = {
+  approve: { label: 'Approve', allowed: (s) => s.status === 'AWAITING_APPROVAL', hint: 'only while awaiting approval' },
+  reject: { label: 'Reject', allowed: (s) => s.status === 'AWAITING_APPROVAL', hint: 'only while awaiting approval' },
+  cancel: {
+    label: 'Cancel',
+    allowed: (s) => (s.status === 'RUNNING' || s.status === 'AWAITING_APPROVAL') && !s.pivoted,
+    hint: 'only while running and before the pivot',
+  },
+  retry: { label: 'Retry', allowed: (s) => s.status === 'FAILED' || s.status === 'COMPENSATION_STUCK', hint: 'only when FAILED or COMPENSATION STUCK' },
+  resolve: { label: 'Resolve', allowed: (s) => s.status === 'COMPENSATION_STUCK', needsReason: true, hint: 'only when COMPENSATION STUCK; needs a reason' },
+};
+
+/**
+ * @param {string} sagaId
+ * @param {{ onActed: () => void }} options
+ */
+export function operatorPanel(sagaId, { onActed }) {
+  const actor = h('input', { name: 'actor', value: sessionStorage.getItem('saga-console.actor') ?? 'operator', size: 12, required: true });
+  const reason = h('input', { name: 'reason', placeholder: 'why (recorded in the saga’s events)', size: 40 });
+  const forkStep = h('select', { name: 'fromStep', title: 'Step to re-run from' });
+  const log = h('ol', { class: 'action-log', id: 'action-log' });
+  /** @type {Record<string, HTMLButtonElement>} */
+  const buttons = {};
+  for (const [action, spec] of Object.entries(ACTIONS)) {
+    buttons[action] = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', 'data-action': action, onclick: () => act(action) }, spec.label));
+  }
+  buttons.fork = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', 'data-action': 'fork', onclick: () => act('fork') }, 'Fork'));
+
+  const value = (/** @type {HTMLElement} */ el) => /** @type {HTMLInputElement} */ (el).value.trim();
+
+  /** @param {string} action */
+  async function act(action) {
+    const who = value(actor) || 'operator';
+    sessionStorage.setItem('saga-console.actor', who);
+    const why = value(reason) || undefined;
+    if (ACTIONS[action]?.needsReason && !why) return entry('error', action, ['give a reason first: it is recorded with the resolution']);
+    const body = action === 'fork' ? { fromStep: value(forkStep), actor: who, reason: why } : { actor: who, reason: why };
+    const button = buttons[action];
+    button.disabled = true;
+    try {
+      const res = await authorized('POST', `/sagas/${encodeURIComponent(sagaId)}/${action}`, body);
+      const forked = action === 'fork' && res?.sagaId && res.sagaId !== sagaId ? res.sagaId : undefined;
+      entry('ok', action, [`${res?.status ?? 'accepted'}`, forked && h('a', { href: `#/sagas/${encodeURIComponent(forked)}` }, ` → new saga ${forked}`)]);
+      onActed();
+    } catch (err) {
+      entry('error', action, [explain(action, err)]);
+    } finally {
+      button.disabled = false;
+      if (current) update(current);
+    }
+  }
+
+  /**
+   * @param {'ok' | 'error'} kind
+   * @param {string} action
+   * @param {(Node | string | false | undefined)[]} what
+   */
+  function entry(kind, action, what) {
+    log.prepend(h('li', { class: kind, 'data-action': action }, h('span', { class: 'when' }, time(new Date().toISOString())), ` ${action}: `, ...what));
+  }
+
+  /** @type {SagaDetail | undefined} */
+  let current;
+  /** @param {SagaDetail} saga */
+  function update(saga) {
+    current = saga;
+    for (const [action, spec] of Object.entries(ACTIONS)) {
+      const ok = spec.allowed(saga);
+      buttons[action].disabled = !ok;
+      buttons[action].title = ok ? '' : spec.hint;
+    }
+    // Keep the operator's choice across refreshes: rebuild only when steps were added.
+    const names = [...new Set(saga.steps.map((s) => s.name))];
+    if (forkStep.childElementCount !== names.length) {
+      const chosen = value(forkStep);
+      fill(forkStep, names.map((n) => h('option', { value: n, selected: n === chosen }, n)));
+    }
+    buttons.fork.disabled = names.length === 0;
+    buttons.fork.title = 'Re-run this saga from the chosen step as a new saga (DBOS fork)';
+  }
+
+  const el = h('section', { class: 'operator panel', id: 'operator' },
+    h('h2', null, 'Operator actions'),
+    h('div', { class: 'row' },
+      h('label', null, 'Actor', actor),
+      h('label', { class: 'grow' }, 'Reason', reason),
+    ),
+    h('div', { class: 'row buttons' },
+      Object.keys(ACTIONS).map((a) => buttons[a]),
+      h('span', { class: 'fork' }, h('label', null, 'from step', forkStep), buttons.fork),
+    ),
+    log,
+  );
+  return { el, update };
+}
+
+/**
+ * @param {string} action
+ * @param {unknown} err
+ */
+function explain(action, err) {
+  if (!(err instanceof ApiError)) return String(err);
+  if (err.routeMissing) return `not available: this server has no POST /sagas/:id/${action} yet`;
+  const fields = err.problem.errors?.map((e) => `${e.field}: ${e.message}`).join('; ');
+  return `${err.message}${fields ? ` (${fields})` : ''}`;
+}

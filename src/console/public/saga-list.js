@@ -1,0 +1,111 @@
+// @ts-check
+import { getJson, queryString } from './api.js';
+import { dateTime, duration, fill, h, shortId, statusBadge } from './dom.js';
+import { newOrderPanel } from './new-order.js';
+import { poll } from './poll.js';
+
+/** Mirrors SAGA_STATUSES in src/saga/state.ts. */
+const STATUSES = ['RUNNING', 'AWAITING_APPROVAL', 'COMPENSATING', 'COMPLETED', 'COMPENSATED', 'COMPENSATION_STUCK', 'FAILED'];
+const REFRESH_MS = 2000;
+
+/**
+ * @typedef {object} SagaSummary
+ * @property {string} sagaId
+ * @property {string} type
+ * @property {string} businessKey
+ * @property {string} status
+ * @property {string} startedAt
+ * @property {string} updatedAt
+ * @property {string} [endedAt]
+ * @property {string} [compensationReason]
+ * @property {{ step: string, error: { code: string, message: string } }} [failure]
+ * @property {string} [awaitingApprovalUntil]
+ */
+
+/** @type {import('./app.js').Page} */
+export function mountSagaList(container, { query }) {
+  const filters = {
+    status: query.get('status') ?? '',
+    type: query.get('type') ?? '',
+    businessKey: query.get('businessKey') ?? '',
+  };
+  let live = query.get('live') !== 'off';
+  const rows = h('tbody');
+  const state = h('span', { class: 'muted refresh-state' });
+  const types = h('datalist', { id: 'saga-types' }, h('option', { value: 'order-fulfillment' }));
+
+  // The filters live in the address, so a filtered list can be bookmarked or
+  // shared; replaceState does not fire hashchange, so the page stays mounted.
+  const sync = () => {
+    history.replaceState(null, '', `#/sagas${queryString({ ...filters, live: live ? undefined : 'off' })}`);
+    poller.now();
+  };
+  /** @param {string} name @param {string} value */
+  const setFilter = (name, value) => {
+    filters[/** @type {keyof typeof filters} */ (name)] = value.trim();
+    sync();
+  };
+  /** @param {string} name @param {HTMLElement} input */
+  const field = (name, input) => {
+    input.addEventListener('change', (e) => setFilter(name, /** @type {HTMLInputElement} */ (e.target).value));
+    return h('label', null, name === 'businessKey' ? 'Business key (order id)' : name[0].toUpperCase() + name.slice(1), input);
+  };
+
+  container.append(
+    h('h1', null, 'Sagas'),
+    newOrderPanel(),
+    h(
+      'form',
+      { class: 'filters', onsubmit: (/** @type {Event} */ e) => e.preventDefault() },
+      field('status', h('select', { name: 'status' }, h('option', { value: '' }, 'any'), STATUSES.map((s) => h('option', { value: s, selected: s === filters.status }, s)))),
+      field('type', h('input', { name: 'type', list: 'saga-types', value: filters.type, placeholder: 'any' })),
+      field('businessKey', h('input', { name: 'businessKey', value: filters.businessKey, placeholder: 'any', size: 38 })),
+      h('label', { class: 'inline' }, h('input', { type: 'checkbox', name: 'live', checked: live, onchange: (/** @type {Event} */ e) => {
+        live = /** @type {HTMLInputElement} */ (e.target).checked;
+        sync();
+      } }), 'live refresh'),
+      state,
+      types,
+    ),
+    h('table', { class: 'sagas' },
+      h('thead', null, h('tr', null, ['Saga', 'Type', 'Business key', 'Status', 'Started', 'Took', 'Note'].map((t) => h('th', null, t)))),
+      rows,
+    ),
+  );
+
+  const poller = poll(
+    async () => {
+      const { sagas } = /** @type {{ sagas: SagaSummary[] }} */ (await getJson(`/sagas${queryString({ ...filters, limit: 200 })}`));
+      fill(rows, sagas.length ? sagas.map(row) : h('tr', null, h('td', { colspan: 7, class: 'muted empty' }, 'No sagas match.')));
+      for (const type of new Set(sagas.map((s) => s.type))) {
+        if (!types.querySelector(`option[value="${CSS.escape(type)}"]`)) types.append(h('option', { value: type }));
+      }
+      state.textContent = `${sagas.length} shown · updated ${new Date().toLocaleTimeString([], { hour12: false })}${live ? '' : ' · paused'}`;
+      state.classList.remove('error');
+    },
+    () => (live ? REFRESH_MS : 60 * 60 * 1000),
+    (err) => {
+      state.textContent = `refresh failed: ${/** @type {Error} */ (err).message}`;
+      state.classList.add('error');
+    },
+  );
+  return poller.stop;
+}
+
+/** @param {SagaSummary} s */
+function row(s) {
+  const link = `#/sagas/${encodeURIComponent(s.sagaId)}`;
+  const took = s.endedAt ? duration(Date.parse(s.endedAt) - Date.parse(s.startedAt)) : '';
+  const note = s.failure
+    ? `${s.failure.step}: ${s.failure.error.code}`
+    : s.compensationReason ?? (s.awaitingApprovalUntil ? `approval due by ${dateTime(s.awaitingApprovalUntil)}` : '');
+  return h('tr', { 'data-saga-id': s.sagaId, 'data-status': s.status },
+    h('td', null, h('a', { href: link, title: s.sagaId, class: 'mono' }, shortId(s.sagaId))),
+    h('td', null, s.type),
+    h('td', { class: 'mono' }, s.businessKey),
+    h('td', null, statusBadge(s.status)),
+    h('td', null, dateTime(s.startedAt)),
+    h('td', null, took),
+    h('td', { class: 'note' }, note),
+  );
+}

@@ -1,0 +1,45 @@
+// @ts-check
+/**
+ * Shapes of the API's answers the console reads (see src/saga/state.ts and
+ * src/http/routes/sagas.ts). Types only: nothing here runs.
+ *
+ * @typedef {{ code: string, message: string, transient?: boolean }} ErrorInfo
+ *
+ * @typedef {object} SagaEvent
+ * @property {number} position       position in the saga's stream
+ * @property {number} globalPosition
+ * @property {string} type
+ * @property {Record<string, any>} data
+ * @property {Record<string, any>} metadata
+ * @property {string} recordedAt
+ *
+ * @typedef {object} CompensationView
+ * @property {string} step
+ * @property {string} name
+ * @property {string} status
+ * @property {number} attempts
+ * @property {boolean} [nothingToUndo]
+ * @property {ErrorInfo} [error]
+ *
+ * @typedef {object} SagaDetail
+ * @property {string} sagaId
+ * @property {string} type
+ * @property {string} businessKey
+ * @property {string} status
+ * @property {Record<string, any>} input
+ * @property {boolean} pivoted
+ * @property {boolean} cancelRequested
+ * @property {string} [compensationReason]
+ * @property {{ step: string, error: ErrorInfo }} [failure]
+ * @property {string} [awaitingApprovalUntil]
+ * @property {{ name: string, status: string }[]} steps
+ * @property {CompensationView[]} compensations
+ * @property {{ action: string, actor: string, reason?: string, at: string }[]} operatorActions
+ * @property {string} startedAt
+ * @property {string} updatedAt
+ * @property {string} [endedAt]
+ * @property {number} version
+ * @property {{ status: string, executorId?: string, applicationVersion?: string } | null} [workflow]
+ * @property {SagaEvent[]} events
+ */
+export {};
