@@ -8,12 +8,14 @@ import { AppendNotifier, CommandHandler, EventRegistry, EventStore, SnapshotStor
 import { createHttpApp } from './http/server';
 import type { Logger } from './log';
 import { Metrics } from './metrics';
+import { startProcessManagers, type RunningProcessManagers } from './process-managers';
 import { createSimulators, setSwitch, type Providers } from './providers';
 import { WORKFLOW_VERSION } from './release';
 import { SagaEngine } from './saga/engine';
 import { sagaEvents } from './saga/events';
 import { StepExecutor } from './saga/executor';
 import { orderFulfillment } from './sagas/order-fulfillment/saga';
+import { orderReturn } from './sagas/order-return/saga';
 
 export interface App {
   config: Config;
@@ -23,6 +25,7 @@ export interface App {
   providers: Providers;
   handler: CommandHandler;
   metrics: Metrics;
+  processManagers: RunningProcessManagers;
   server?: Server;
   stop(): Promise<void>;
 }
@@ -63,10 +66,20 @@ export async function startApp(config: Config, log: Logger, options: { listen?: 
       approvalTimeoutSeconds: config.approvalTimeoutSeconds,
     }),
   );
+  engine.register(orderReturn(providers));
 
   await launchDbos(config, db.url, log);
   const notifier = new AppendNotifier(db.url);
   await notifier.start();
+  // Event-driven flows (a return request starts the return saga); they start sagas, so after DBOS.
+  const processManagers = await startProcessManagers({
+    pool: db.pool,
+    store,
+    handler,
+    startSaga: (type, sagaId, input) => engine.start(type, sagaId, input),
+    notifier,
+    log,
+  });
 
   const app: App = {
     config,
@@ -76,8 +89,10 @@ export async function startApp(config: Config, log: Logger, options: { listen?: 
     providers,
     handler,
     metrics,
+    processManagers,
     async stop() {
       await new Promise<void>((resolve) => (app.server ? app.server.close(() => resolve()) : resolve()));
+      await processManagers.stop();
       // Workflows stop before the pool they write through goes away.
       await DBOS.shutdown();
       await notifier.stop();

@@ -11,6 +11,7 @@ import { WORKFLOW_VERSION } from '../release';
 import type { SagaEngine } from '../saga/engine';
 import { HttpProblem, problemHandler } from './problem';
 import { orderRoutes } from './routes/orders';
+import { returnRoutes } from './routes/returns';
 import { sagaRoutes } from './routes/sagas';
 import { storeRoutes } from './routes/store';
 
@@ -47,6 +48,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   });
 
   app.use(orderRoutes(deps));
+  app.use(returnRoutes(deps));
   app.use(sagaRoutes({ ...deps, adminToken: deps.config.adminToken }));
   app.use(storeRoutes({ ...deps, adminToken: deps.config.adminToken }));
   if (deps.metrics) app.use(metricsRoutes(deps.metrics));

@@ -1,0 +1,148 @@
+import type { Pool } from '../db/pool';
+import type { AppendNotifier, CommandHandler, EventStore, RecordedEvent } from '../eventstore';
+import type { Logger } from '../log';
+import { advanceCheckpoint, ensureCheckpoint, readCheckpoint, tryLock } from './checkpoint';
+import { reactionId, type ProcessManager } from './definition';
+
+export interface RunnerDeps {
+  pool: Pool;
+  store: EventStore;
+  handler: CommandHandler;
+  /** Start a saga under this id; an id that exists starts nothing (SagaEngine.start). */
+  startSaga: (sagaType: string, sagaId: string, input: unknown) => Promise<void>;
+  /** Wakes the runner on appends; it polls as well. */
+  notifier?: AppendNotifier;
+  log: Logger;
+}
+
+export interface RunnerOptions {
+  batchSize?: number;
+  /** Longest wait between reads without a notification; also the standby's retry interval. */
+  pollMs?: number;
+}
+
+export type BatchResult =
+  | { kind: 'handled'; events: number; reactions: number }
+  | { kind: 'caught-up' }
+  /** Another process is handling this process manager right now. */
+  | { kind: 'busy' };
+
+/**
+ * Follows the gap-safe global feed for one process manager, from its durable
+ * checkpoint. Every server process runs one; the advisory lock lets one of
+ * them handle a batch at a time and the others stand by.
+ *
+ * The guarantee relied on is idempotency, not the lock: reactions run before
+ * the checkpoint commits (a DBOS start cannot join our transaction), so after
+ * a crash, or if a lock were ever lost mid-batch, events are read again, and
+ * their reactions resolve to the saga or command that already exists. The
+ * lock only keeps processes from doing that work twice in the common case.
+ */
+export class ProcessManagerRunner {
+  private running = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+  private readonly onAppend = () => this.wake?.();
+
+  constructor(
+    private readonly deps: RunnerDeps,
+    readonly pm: ProcessManager,
+    private readonly options: RunnerOptions = {},
+  ) {}
+
+  async start(): Promise<this> {
+    if (this.running) return this;
+    await ensureCheckpoint(this.deps.pool, this.pm.name);
+    this.running = true;
+    this.deps.notifier?.on('append', this.onAppend);
+    this.loop = this.run();
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.deps.notifier?.off('append', this.onAppend);
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** Lock, read after the checkpoint, react to each event, advance the checkpoint, commit. */
+  async runBatch(): Promise<BatchResult> {
+    const { pool, store } = this.deps;
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      if (!(await tryLock(client, this.pm.name))) {
+        await client.query('ROLLBACK');
+        return { kind: 'busy' };
+      }
+      const events = await store.readAll(await readCheckpoint(client, this.pm.name), this.options.batchSize ?? 200, client);
+      if (events.length === 0) {
+        await client.query('COMMIT');
+        return { kind: 'caught-up' };
+      }
+      let reactions = 0;
+      for (const event of events) reactions += await this.react(event);
+      const last = events[events.length - 1];
+      await advanceCheckpoint(client, this.pm.name, { txid: last.txid, position: last.globalPosition });
+      await client.query('COMMIT');
+      return { kind: 'handled', events: events.length, reactions };
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async react(event: RecordedEvent): Promise<number> {
+    if (!this.pm.eventTypes.includes(event.type)) return 0;
+    // Skipping an event we cannot read would silently drop a reaction: stop here, loudly, and retry.
+    if (event.decodeError) throw new Error(`${this.pm.name}: cannot read ${event.type} at ${event.globalPosition}: ${event.decodeError}`);
+    const reactions = this.pm.react(event);
+    for (const [index, reaction] of reactions.entries()) {
+      const id = reactionId(this.pm, event.eventId, index);
+      if (reaction.kind === 'startSaga') {
+        await this.deps.startSaga(reaction.sagaType, id, reaction.input);
+      } else {
+        await this.deps.handler.handle(reaction.commands, {
+          commandId: id,
+          metadata: { correlationId: event.metadata.correlationId ?? id, causationId: event.eventId },
+        });
+      }
+      this.deps.log.info({ processManager: this.pm.name, eventId: event.eventId, reaction: reaction.kind, id }, 'process manager reacted');
+    }
+    return reactions.length;
+  }
+
+  private async run(): Promise<void> {
+    const pollMs = this.options.pollMs ?? 250;
+    let failures = 0;
+    while (this.running) {
+      let result: BatchResult | undefined;
+      try {
+        result = await this.runBatch();
+        failures = 0;
+      } catch (err) {
+        failures++;
+        this.deps.log.error({ err, processManager: this.pm.name, failures }, 'process manager batch failed; retrying');
+      }
+      if (result?.kind === 'handled' || !this.running) continue;
+      // Back off on repeated failures so a stuck event does not flood the log.
+      await this.sleep(failures === 0 ? pollMs : Math.min(30_000, pollMs * 2 ** failures));
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    }).finally(() => {
+      this.wake = undefined;
+    });
+  }
+}
