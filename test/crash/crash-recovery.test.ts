@@ -1,7 +1,7 @@
 import { carrierLedger, paymentLedger } from '../../src/providers';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { ADMIN_TOKEN, orderBody } from '../support/app';
-import { freePort, startServer, type ServerProcess } from '../support/server-process';
+import { freePort, startServer, type ServerProcess } from '../../scripts/server-process';
 
 /**
  * Kill -9 the real server at chosen points of real sagas, restart it with the

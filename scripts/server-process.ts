@@ -15,7 +15,7 @@ export interface ServerProcess {
   kill(): Promise<string>;
 }
 
-const ROOT = path.resolve(__dirname, '../..');
+const ROOT = path.resolve(__dirname, '..');
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,0 +1,125 @@
+/**
+ * `npm run demo:crash`: watch sagas survive kill -9.
+ *
+ * Starts the server as a child process with a delay in every step, places a
+ * few orders (some that complete, one with a declined card, one the carrier
+ * refuses), kills the server with SIGKILL while they are in flight, starts it
+ * again, and prints what happened and the checks that prove nothing was done
+ * twice or lost.
+ */
+import pg from 'pg';
+import { loadConfig } from '../src/config';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/db/embedded';
+import { ensureDatabase } from '../src/db/pool';
+import { carrierLedger, paymentLedger } from '../src/providers';
+import { freePort, startServer, type ServerProcess } from './server-process';
+
+const TOKEN = 'demo-token';
+const SKU = 'demo-widget';
+const STOCK = 50;
+
+const orders = [
+  { label: 'ok #1', token: 'tok_visa', country: 'DE', quantity: 2 },
+  { label: 'ok #2', token: 'tok_visa', country: 'FR', quantity: 1 },
+  { label: 'ok #3 (flaky card)', token: 'tok_flaky', country: 'NL', quantity: 3 },
+  { label: 'declined card', token: 'tok_declined', country: 'DE', quantity: 1 },
+  { label: 'carrier refuses XX', token: 'tok_visa', country: 'XX', quantity: 2 },
+];
+
+async function main(): Promise<void> {
+  let embedded: EmbeddedPostgres | undefined;
+  let serverUrl = loadConfig().databaseUrl;
+  if (!serverUrl) {
+    console.log('No DATABASE_URL: starting an embedded PostgreSQL for the demo (.data/demo-pg)…');
+    embedded = await startEmbeddedPostgres({ dataDir: '.data/demo-pg', port: await freePort(), database: 'postgres' });
+    serverUrl = embedded.url;
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/crash_demo_${Date.now()}`;
+  await ensureDatabase(url.toString());
+  const port = await freePort();
+  const env = { DATABASE_URL: url.toString(), PORT: String(port), DBOS_EXECUTOR_ID: 'crash-demo', ADMIN_TOKEN: TOKEN };
+  const api = (path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    fetch(`http://127.0.0.1:${port}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }).then((r) => r.json() as Promise<any>);
+
+  let server: ServerProcess = await startServer({ ...env, SAGA_STEP_DELAY_MS: '400' }, 'demo-crash');
+  console.log(`Server up (pid ${server.child.pid}); each saga step takes ≥ 400 ms.`);
+  await api(`/inventory/${SKU}/stock`, { quantity: STOCK });
+  const placed = [];
+  for (const [i, o] of orders.entries()) {
+    const res = await api('/orders', {
+      customerId: `demo-customer-${i}`,
+      currency: 'EUR',
+      items: [{ sku: SKU, quantity: o.quantity, unitPrice: 250 }],
+      payment: { token: o.token },
+      shippingAddress: { name: 'Demo', line1: '1 Demo St', city: 'Demo', postalCode: '1000', country: o.country },
+    }, { 'idempotency-key': `demo-${Date.now()}-${i}` });
+    placed.push({ ...o, sagaId: res.sagaId as string, orderId: res.orderId as string });
+  }
+  await new Promise((r) => setTimeout(r, 1500));
+  console.log('\nJust before the kill:');
+  for (const p of placed) console.log(`  ${p.label.padEnd(20)} ${await summary(api, p.sagaId)}`);
+  await server.kill();
+  console.log(`\nkill -9 ${server.child.pid} — the server is gone mid-saga. Restarting with the same executor id…`);
+
+  const restartedAt = Date.now();
+  server = await startServer(env, 'demo-crash');
+  for (const p of placed) {
+    for (;;) {
+      const s = await api(`/sagas/${p.sagaId}`);
+      if (s.status === 'COMPLETED' || s.status === 'COMPENSATED') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  console.log(`All sagas finished ${Date.now() - restartedAt} ms after the restart:\n`);
+  for (const p of placed) console.log(`  ${p.label.padEnd(20)} ${await summary(api, p.sagaId)}`);
+
+  const db = new pg.Pool({ connectionString: url.toString() });
+  const checks = await runChecks(db, api, placed);
+  console.log('\nChecks:');
+  for (const [name, ok] of checks) console.log(`  ${ok ? 'PASS' : 'FAIL'}  ${name}`);
+  const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM events');
+  console.log(`\n${rows[0].n} events in the store. Inspect one saga: GET http://127.0.0.1:${port}/sagas/${placed[0].sagaId}`);
+  await db.end();
+  await server.kill();
+  await embedded?.stop();
+  process.exit(checks.every(([, ok]) => ok) ? 0 : 1);
+}
+
+async function summary(api: (p: string) => Promise<any>, sagaId: string): Promise<string> {
+  const s = await api(`/sagas/${sagaId}`);
+  const done = (s.steps ?? []).filter((x: any) => x.status === 'succeeded').map((x: any) => x.name);
+  // Undos run in reverse registration order.
+  const undone = (s.compensations ?? []).filter((c: any) => c.status === 'succeeded').map((c: any) => c.name).reverse();
+  return `${String(s.status).padEnd(12)} done: ${done.join(', ') || '-'}${undone.length ? ` | undone: ${undone.join(', ')}` : ''}`;
+}
+
+async function runChecks(db: pg.Pool, api: (p: string) => Promise<any>, placed: { sagaId: string; orderId: string; token: string; country: string; quantity: number }[]) {
+  const expectCompleted = (p: (typeof placed)[number]) => p.token !== 'tok_declined' && p.country !== 'XX';
+  const statuses = await Promise.all(placed.map((p) => api(`/sagas/${p.sagaId}`).then((s) => s.status)));
+  const dupes = await db.query(
+    `SELECT 1 FROM events WHERE stream_type = 'saga' AND type IN ('StepSucceeded', 'CompensationSucceeded')
+      GROUP BY stream_id, type, coalesce(data->>'compensation', data->>'step') HAVING count(*) > 1`,
+  );
+  const stock = (await api(`/aggregates/inventory/${SKU}`)).state;
+  const sold = placed.filter(expectCompleted).reduce((s, p) => s + p.quantity, 0);
+  const payments = await paymentLedger(db);
+  const bookings = await carrierLedger(db);
+  return [
+    ['every saga ended as expected (completed, or compensated after a decline / refusal)', placed.every((p, i) => statuses[i] === (expectCompleted(p) ? 'COMPLETED' : 'COMPENSATED'))],
+    ['no step or undo recorded twice', dupes.rowCount === 0],
+    [`stock conserved: on hand ${stock.onHand} = ${STOCK} − ${sold} sold, nothing left reserved`, stock.onHand === STOCK - sold && stock.reserved === 0],
+    ['one capture per completed order, none for compensated ones', placed.every((p) => (payments[p.orderId]?.captures.count ?? 0) === (expectCompleted(p) ? 1 : 0))],
+    ['every authorization of a compensated saga voided', placed.filter((p) => !expectCompleted(p)).every((p) => (payments[p.orderId]?.openAuthorizations ?? 0) === 0)],
+    ['one shipment booked per completed order', placed.filter(expectCompleted).every((p) => bookings[p.orderId]?.bookings === 1)],
+  ] as [string, boolean][];
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
