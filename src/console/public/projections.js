@@ -1,33 +1,40 @@
 // @ts-check
 import { ApiError, getJson } from './api.js';
-import { dateTime, duration, fill, h, jsonDetails, time } from './dom.js';
+import { dateTime, duration, fill, h, time } from './dom.js';
 import { poll } from './poll.js';
 import { authorized } from './token.js';
 
 /**
  * Read models: how far behind each projection is, its parked (dead-lettered)
- * events, and a rebuild button. Served by GET /projections,
- * GET /projections/:name/dead-letters and POST /projections/:name/rebuild;
- * on a server without them the page says so instead of failing.
+ * events with a replay button, and a rebuild button. Served by
+ * GET /projections, GET /projections/:name/dead-letters,
+ * POST /projections/:name/dead-letters/:position/replay and
+ * POST /projections/:name/rebuild; on a server without them the page says so.
  */
 const REFRESH_MS = 2000;
 
 /**
- * Field names are read leniently (`lagEvents` or `lag.events`, …) so that the
- * page does not break on a small change of the API's shape.
- * @param {any} item
- * @param {string[]} paths
+ * One version of a projection (mirrors ProjectionStatus in src/projections/status.ts).
+ * @typedef {object} ProjectionStatus
+ * @property {string} name
+ * @property {number} version
+ * @property {string} status  live | rebuilding
+ * @property {{ txid: string, position: number }} checkpoint
+ * @property {{ events: number, ms: number }} lag
+ * @property {number} parked
+ * @property {{ owner: string | null }} [lease]
  */
-function pick(item, paths) {
-  for (const path of paths) {
-    const v = path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), item);
-    if (v !== undefined && v !== null) return v;
-  }
-  return undefined;
-}
 
-/** @param {any} body @param {string} key */
-const listOf = (body, key) => (Array.isArray(body) ? body : Array.isArray(body?.[key]) ? body[key] : Array.isArray(body?.items) ? body.items : []);
+/**
+ * A parked event (mirrors DeadLetter in src/projections/dead-letters.ts).
+ * @typedef {object} DeadLetter
+ * @property {number} position
+ * @property {string} streamId
+ * @property {string} type
+ * @property {string} error
+ * @property {number} attempts
+ * @property {string} parkedAt
+ */
 
 /** @type {import('./app.js').Page} */
 export function mountProjections(container) {
@@ -40,14 +47,16 @@ export function mountProjections(container) {
   /** @param {'ok' | 'error'} kind @param {string} text */
   const entry = (kind, text) => log.prepend(h('li', { class: kind }, h('span', { class: 'when' }, time(new Date().toISOString())), ` ${text}`));
 
-  /** @param {string} name */
-  async function rebuild(name) {
+  /** @param {string} what @param {string} method @param {string} path */
+  async function operate(what, method, path) {
     try {
-      const res = await authorized('POST', `/projections/${encodeURIComponent(name)}/rebuild`, {});
-      entry('ok', `rebuild ${name}: ${res?.status ?? 'started'}${res ? ` ${JSON.stringify(res)}` : ''}`);
+      const res = await authorized(method, path, {});
+      entry('ok', `${what}: ${res?.status ?? 'done'}`);
       poller.now();
+      return true;
     } catch (err) {
-      entry('error', `rebuild ${name}: ${err instanceof ApiError && err.routeMissing ? 'not available on this server' : /** @type {Error} */ (err).message}`);
+      entry('error', `${what}: ${err instanceof ApiError && err.routeMissing ? 'not available on this server' : /** @type {Error} */ (err).message}`);
+      return false;
     }
   }
 
@@ -55,44 +64,47 @@ export function mountProjections(container) {
   async function showParked(name) {
     fill(parked, h('h2', null, `Parked events of ${name}`), h('p', { class: 'muted' }, 'loading…'));
     try {
-      const items = listOf(await getJson(`/projections/${encodeURIComponent(name)}/dead-letters`), 'deadLetters');
-      fill(parked, h('h2', null, `Parked events of ${name} (${items.length})`),
-        items.length === 0 ? h('p', { class: 'muted' }, 'None: every event applied.') : h('table', null,
-          h('thead', null, h('tr', null, ['Position', 'Event', 'Error', 'Parked', ''].map((t) => h('th', null, t)))),
-          h('tbody', null, items.map((/** @type {any} */ d) => h('tr', null,
-            h('td', { class: 'mono' }, String(pick(d, ['globalPosition', 'position', 'event.globalPosition']) ?? '')),
-            h('td', null, String(pick(d, ['eventType', 'type', 'event.type']) ?? '')),
-            h('td', { class: 'error' }, String(pick(d, ['error.message', 'error', 'lastError']) ?? '')),
-            h('td', null, dateTime(pick(d, ['parkedAt', 'createdAt', 'at']))),
-            h('td', null, jsonDetails('all', d)),
+      const { deadLetters } = /** @type {{ deadLetters: DeadLetter[] }} */ (await getJson(`/projections/${encodeURIComponent(name)}/dead-letters`));
+      fill(parked, h('h2', null, `Parked events of ${name} (${deadLetters.length})`),
+        deadLetters.length === 0 ? h('p', { class: 'muted' }, 'None: every event was applied.') : h('table', null,
+          h('thead', null, h('tr', null, ['Position', 'Stream', 'Event', 'Error', 'Attempts', 'Parked', ''].map((t) => h('th', null, t)))),
+          h('tbody', null, deadLetters.map((d) => h('tr', null,
+            h('td', { class: 'mono' }, String(d.position)),
+            h('td', { class: 'mono' }, d.streamId),
+            h('td', null, h('code', null, d.type)),
+            h('td', { class: 'error' }, d.error),
+            h('td', null, String(d.attempts)),
+            h('td', null, dateTime(d.parkedAt)),
+            h('td', null, h('button', { type: 'button', onclick: async () => {
+              if (await operate(`replay ${name} #${d.position}`, 'POST', `/projections/${encodeURIComponent(name)}/dead-letters/${d.position}/replay`)) void showParked(name);
+            } }, 'Replay')),
           )))));
     } catch (err) {
       fill(parked, h('h2', null, `Parked events of ${name}`), h('p', { class: 'error' }, unavailable(err, 'GET /projections/:name/dead-letters')));
     }
   }
 
+  /** @param {ProjectionStatus} p */
+  const row = (p) => h('tr', { 'data-projection': p.name, 'data-version': p.version },
+    h('td', null, p.name),
+    h('td', null, `v${p.version} `, h('span', { class: `badge projection-${p.status}` }, p.status)),
+    h('td', { class: 'mono' }, `${p.checkpoint.position}`),
+    h('td', null, String(p.lag.events)),
+    h('td', null, duration(p.lag.ms)),
+    h('td', { class: p.parked ? 'error' : '' }, String(p.parked)),
+    h('td', null,
+      h('button', { type: 'button', onclick: () => showParked(p.name) }, 'Parked events'), ' ',
+      p.status === 'live' && h('button', { type: 'button', 'data-action': 'rebuild', onclick: () => operate(`rebuild ${p.name}`, 'POST', `/projections/${encodeURIComponent(p.name)}/rebuild`) }, 'Rebuild')),
+  );
+
   const poller = poll(
     async () => {
-      const items = listOf(await getJson('/projections'), 'projections');
+      const { projections } = /** @type {{ projections: ProjectionStatus[] }} */ (await getJson('/projections'));
       state.textContent = `updated ${new Date().toLocaleTimeString([], { hour12: false })}`;
       state.classList.remove('error');
       fill(table, h('table', { class: 'projections' },
-        h('thead', null, h('tr', null, ['Projection', 'Checkpoint', 'Lag (events)', 'Lag (time)', 'Parked', ''].map((t) => h('th', null, t)))),
-        h('tbody', null, items.map((/** @type {any} */ p) => {
-          const name = String(pick(p, ['name', 'projection']));
-          const parkedCount = Number(pick(p, ['parked', 'parkedCount', 'deadLetters']) ?? 0);
-          const checkpoint = pick(p, ['checkpoint.position', 'checkpoint', 'position']);
-          return h('tr', { 'data-projection': name },
-            h('td', null, name, ' ', jsonDetails('details', p)),
-            h('td', { class: 'mono' }, typeof checkpoint === 'object' ? JSON.stringify(checkpoint) : String(checkpoint ?? '')),
-            h('td', null, String(pick(p, ['lagEvents', 'lag.events']) ?? '')),
-            h('td', null, duration(pick(p, ['lagMs', 'lag.ms']))),
-            h('td', { class: parkedCount ? 'error' : '' }, String(parkedCount)),
-            h('td', null,
-              h('button', { type: 'button', onclick: () => showParked(name) }, 'Parked events'), ' ',
-              h('button', { type: 'button', 'data-action': 'rebuild', onclick: () => rebuild(name) }, 'Rebuild')),
-          );
-        }))));
+        h('thead', null, h('tr', null, ['Projection', 'Version', 'Checkpoint', 'Lag (events)', 'Lag (time)', 'Parked', ''].map((t) => h('th', null, t)))),
+        h('tbody', null, projections.map(row))));
     },
     () => REFRESH_MS,
     (err) => {
@@ -112,6 +124,6 @@ export function mountProjections(container) {
 /** @param {unknown} err @param {string} route */
 function unavailable(err, route) {
   return err instanceof ApiError && err.routeMissing
-    ? `Not available: this server does not serve ${route} yet (projections are not deployed here).`
+    ? `Not available: this server does not serve ${route} (projections are not deployed here).`
     : /** @type {Error} */ (err).message;
 }

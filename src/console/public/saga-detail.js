@@ -88,9 +88,11 @@ function renderHeader(el, s) {
 /** The undo plan: every registered compensation and where it stands. @param {SagaDetail} s */
 function compensationSummary(s) {
   if (!s.compensations.length) return null;
+  // "registered" means it has not run: standing by while the saga may still fail, not needed once it completed.
+  const label = (/** @type {string} */ status) => (status !== 'registered' ? status : s.status === 'COMPLETED' ? 'not needed' : 'standing by');
   return h('p', { class: 'undo-plan' }, 'Undo plan: ',
     s.compensations.map((c) => h('span', { class: `chip comp-${c.status}`, title: c.error ? `${c.error.code}: ${c.error.message}` : '' },
-      `${c.name} · ${c.status}${c.nothingToUndo ? ' (nothing to undo)' : ''}${c.attempts ? ` · ${c.attempts}×` : ''}`)),
+      `${c.name} · ${label(c.status)}${c.nothingToUndo ? ' (nothing to undo)' : ''}${c.attempts ? ` · ${c.attempts}×` : ''}`)),
   );
 }
 

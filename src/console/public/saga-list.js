@@ -20,6 +20,7 @@ const REFRESH_MS = 2000;
  * @property {string} [compensationReason]
  * @property {{ step: string, error: { code: string, message: string } }} [failure]
  * @property {string} [awaitingApprovalUntil]
+ * @property {string | null} [currentStep] where it is, when the list comes from the saga-overview read model
  */
 
 /** @type {import('./app.js').Page} */
@@ -56,7 +57,16 @@ export function mountSagaList(container, { query }) {
     newOrderPanel(),
     h(
       'form',
-      { class: 'filters', onsubmit: (/** @type {Event} */ e) => e.preventDefault() },
+      {
+        class: 'filters',
+        // Enter in a field applies every field at once.
+        onsubmit: (/** @type {SubmitEvent} */ e) => {
+          e.preventDefault();
+          const form = new FormData(/** @type {HTMLFormElement} */ (e.target));
+          for (const name of /** @type {(keyof typeof filters)[]} */ (['status', 'type', 'businessKey'])) filters[name] = String(form.get(name) ?? '').trim();
+          sync();
+        },
+      },
       field('status', h('select', { name: 'status' }, h('option', { value: '' }, 'any'), STATUSES.map((s) => h('option', { value: s, selected: s === filters.status }, s)))),
       field('type', h('input', { name: 'type', list: 'saga-types', value: filters.type, placeholder: 'any' })),
       field('businessKey', h('input', { name: 'businessKey', value: filters.businessKey, placeholder: 'any', size: 38 })),
@@ -68,7 +78,7 @@ export function mountSagaList(container, { query }) {
       types,
     ),
     h('table', { class: 'sagas' },
-      h('thead', null, h('tr', null, ['Saga', 'Type', 'Business key', 'Status', 'Started', 'Took', 'Note'].map((t) => h('th', null, t)))),
+      h('thead', null, h('tr', null, ['Saga', 'Type', 'Business key', 'Status', 'Step', 'Started', 'Took', 'Note'].map((t) => h('th', null, t)))),
       rows,
     ),
   );
@@ -76,7 +86,7 @@ export function mountSagaList(container, { query }) {
   const poller = poll(
     async () => {
       const { sagas } = /** @type {{ sagas: SagaSummary[] }} */ (await getJson(`/sagas${queryString({ ...filters, limit: 200 })}`));
-      fill(rows, sagas.length ? sagas.map(row) : h('tr', null, h('td', { colspan: 7, class: 'muted empty' }, 'No sagas match.')));
+      fill(rows, sagas.length ? sagas.map(row) : h('tr', null, h('td', { colspan: 8, class: 'muted empty' }, 'No sagas match.')));
       for (const type of new Set(sagas.map((s) => s.type))) {
         if (!types.querySelector(`option[value="${CSS.escape(type)}"]`)) types.append(h('option', { value: type }));
       }
@@ -104,6 +114,7 @@ function row(s) {
     h('td', null, s.type),
     h('td', { class: 'mono' }, s.businessKey),
     h('td', null, statusBadge(s.status)),
+    h('td', null, s.currentStep ?? ''),
     h('td', null, dateTime(s.startedAt)),
     h('td', null, took),
     h('td', { class: 'note' }, note),

@@ -1,0 +1,161 @@
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { http, startTestApp, ADMIN_TOKEN, type TestApp } from '../support/app';
+import { ARTIFACTS, launchBrowser, type Browser } from './browser';
+
+/**
+ * The console end to end: the whole service in this process, driven by a real
+ * headless Chromium the way an operator would use it.
+ */
+let app: TestApp;
+let browser: Browser;
+let page: Page;
+
+const APPROVAL_THRESHOLD = 500;
+const SKU = 'sku-console';
+
+beforeAll(async () => {
+  // Installing Chromium (first run on a fresh machine) can take minutes.
+  [app, browser] = await Promise.all([
+    startTestApp('console', { approvalThreshold: APPROVAL_THRESHOLD, approvalTimeoutSeconds: 600 }),
+    launchBrowser(),
+  ]);
+  expect((await http(app, 'POST', `/inventory/${SKU}/stock`, { body: { quantity: 100 }, token: true })).status).toBe(200);
+  page = await browser.context.newPage();
+}, 10 * 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+const screenshot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `console-${name}.png`), fullPage: true });
+const header = () => page.locator('#saga-header');
+
+/** Fill the console's order form and start the saga; returns the saga id the console navigated to. */
+async function startOrder(order: { quantity: number; unitPrice: number; card: string }): Promise<string> {
+  await page.goto(`${app.url}/console/#/sagas`);
+  await page.locator('details.new-order > summary').click();
+  const form = page.locator('#new-order');
+  await form.locator('input[name=sku]').fill(SKU);
+  await form.locator('input[name=quantity]').fill(String(order.quantity));
+  await form.locator('input[name=unitPrice]').fill(String(order.unitPrice));
+  await form.locator('select[name=card]').selectOption(order.card);
+  await form.getByRole('button', { name: 'Start saga' }).click();
+  await page.waitForURL(/#\/sagas\/[^/?]+$/);
+  return decodeURIComponent(new URL(page.url()).hash.slice('#/sagas/'.length));
+}
+
+const businessKeyOf = async (sagaId: string) => (await http(app, 'GET', `/sagas/${sagaId}`)).body.businessKey as string;
+
+test('starts a saga from the console and watches it complete; aggregates now and as of a step', async () => {
+  const sagaId = await startOrder({ quantity: 2, unitPrice: 100, card: 'tok_visa' });
+  await header().locator('[data-status=COMPLETED]').waitFor({ timeout: 15_000 });
+
+  const forward = page.locator('#timeline .row.lane-forward[data-type=StepSucceeded]');
+  await expect(forward.allTextContents()).resolves.toEqual([
+    expect.stringContaining('placeOrder'),
+    expect.stringContaining('reserveStock'),
+    expect.stringContaining('authorizePayment'),
+    expect.stringContaining('bookShipment'),
+    expect.stringContaining('capturePayment · pivot'),
+    expect.stringContaining('confirmOrder'),
+  ]);
+  expect(await forward.first().textContent()).toMatch(/1 attempt.*\d+ ms/);
+  expect(await page.locator('#timeline .row.lane-compensation[data-type=CompensationSucceeded]').count()).toBe(0);
+
+  const orderId = await businessKeyOf(sagaId);
+  const order = (status: string) => page.locator(`[data-aggregate="order-${orderId}"]`, { hasText: `"status": "${status}"` });
+  await order('confirmed').waitFor();
+
+  // As of the reservation: stock held, no payment yet.
+  await forward.nth(1).click();
+  await page.locator('#aggregates.historic').waitFor();
+  await page.locator(`[data-aggregate="payment-${orderId}"].missing`).waitFor();
+  await page.locator(`[data-aggregate="inventory-${SKU}"]`, { hasText: '"reserved": 2' }).waitFor();
+  await order('placed').waitFor();
+  await screenshot('completed-as-of-reservation');
+
+  await page.locator('#aggregates').getByRole('button', { name: 'back to now' }).click();
+  await order('confirmed').waitFor();
+  await page.locator(`[data-aggregate="payment-${orderId}"]`, { hasText: '"status": "captured"' }).waitFor();
+});
+
+test("a declined card: the compensation trail in its own lane, in reverse order", async () => {
+  await startOrder({ quantity: 1, unitPrice: 100, card: 'tok_declined' });
+  await header().locator('[data-status=COMPENSATED]').waitFor({ timeout: 15_000 });
+
+  const failed = page.locator('#timeline .row.lane-forward[data-type=StepFailed]');
+  await expect(failed.textContent()).resolves.toMatch(/authorizePayment.*CARD_DECLINED/);
+  await expect(page.locator('#timeline .row.lane-compensation[data-type=CompensationSucceeded] .card-title').allTextContents()).resolves.toEqual([
+    '↺ voidAuthorization · nothing to undo',
+    '↺ releaseStock',
+    '↺ rejectOrder',
+  ]);
+  await expect(page.locator('#timeline .row[data-type=SagaCompensating]').textContent()).resolves.toMatch(/Compensating \(step failed\)/);
+  await expect(page.locator('#events tbody tr').count()).resolves.toBeGreaterThan(8);
+  await screenshot('compensated');
+});
+
+test('approves a saga waiting for approval, asking for the token once', async () => {
+  const sagaId = await startOrder({ quantity: 6, unitPrice: 100, card: 'tok_visa' });
+  await header().locator('[data-status=AWAITING_APPROVAL]').waitFor({ timeout: 15_000 });
+  await screenshot('awaiting-approval');
+
+  await page.locator('#operator input[name=actor]').fill('alice');
+  await page.locator('#operator input[name=reason]').fill('known customer');
+  await page.locator('#operator button[data-action=approve]').click();
+  const dialog = page.locator('#token-dialog');
+  await dialog.locator('input[name=token]').fill(ADMIN_TOKEN);
+  await dialog.getByRole('button', { name: 'Use token' }).click();
+
+  await page.locator('#action-log li.ok[data-action=approve]').waitFor();
+  await header().locator('[data-status=COMPLETED]').waitFor({ timeout: 15_000 });
+  await expect(page.locator('#timeline .row[data-type=SagaApproved]').textContent()).resolves.toContain('Approved by alice');
+  expect((await http(app, 'GET', `/sagas/${sagaId}`)).body.operatorActions).toEqual([
+    expect.objectContaining({ action: 'approve', actor: 'alice', reason: 'known customer' }),
+  ]);
+
+  // Fork answers with its result, or says why not (the token is kept: no second prompt).
+  await page.locator('#operator button[data-action=fork]').click();
+  await page.locator('#action-log li[data-action=fork]').waitFor();
+  await screenshot('approved');
+});
+
+test('the list filters by status and business key, and refreshes by itself', async () => {
+  await page.goto(`${app.url}/console/#/sagas?status=COMPENSATED`);
+  const rows = page.locator('table.sagas tbody tr[data-saga-id]');
+  await rows.first().waitFor();
+  expect(new Set(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-status'))))).toEqual(new Set(['COMPENSATED']));
+
+  // Started behind the console's back: the live list picks it up.
+  const started = await http(app, 'POST', '/orders', {
+    body: {
+      customerId: 'cust-live',
+      currency: 'EUR',
+      items: [{ sku: SKU, quantity: 1, unitPrice: 10 }],
+      payment: { token: 'tok_visa' },
+      shippingAddress: { name: 'Ada', line1: '1 Main St', city: 'Berlin', postalCode: '10115', country: 'DE' },
+    },
+  });
+  const { sagaId, orderId } = started.body as { sagaId: string; orderId: string };
+  await page.locator('form.filters select[name=status]').selectOption('');
+  await page.locator('form.filters input[name=businessKey]').fill(orderId);
+  await page.locator('form.filters input[name=businessKey]').press('Enter');
+  await page.locator(`table.sagas tr[data-saga-id="${sagaId}"][data-status=COMPLETED]`).waitFor({ timeout: 15_000 });
+  expect(await rows.count()).toBe(1);
+  expect(page.url()).toContain(`businessKey=${orderId}`);
+  await screenshot('list');
+});
+
+test('the projections page shows each read model with its lag, or says it is not available', async () => {
+  await page.goto(`${app.url}/console/#/projections`);
+  await page.locator('#projections table.projections, #projections-unavailable').first().waitFor();
+  if (await page.locator('#projections-unavailable').count()) return;
+  await page.locator('#projections tr[data-projection="saga-overview"]').waitFor();
+  await page.locator('#projections tr[data-projection="saga-overview"]').getByRole('button', { name: 'Parked events' }).click();
+  await page.locator('#dead-letters').getByText('every event was applied').waitFor();
+  await page.locator('#projections tr[data-projection="stock-levels"]').getByRole('button', { name: 'Rebuild' }).click();
+  await page.locator('#action-log li.ok', { hasText: 'rebuild stock-levels' }).waitFor();
+  await screenshot('projections');
+});
