@@ -204,3 +204,16 @@ describe('idempotency key', () => {
     await app.engine.waitFor(b.body.sagaId, ['COMPLETED', 'COMPENSATED']);
   });
 });
+
+test('a hot SKU under concurrent orders never oversells', async () => {
+  await stock('sku-hot', 5);
+  const orders = await Promise.all(
+    Array.from({ length: 12 }, (_, i) => placeOrder({ items: [{ sku: 'sku-hot', quantity: 1, unitPrice: 100 }] }, `hot-${i}`)),
+  );
+  const views = await Promise.all(orders.map((o) => app.engine.waitFor(o.sagaId, ['COMPLETED', 'COMPENSATED'])));
+  expect(views.filter((v) => v.status === 'COMPLETED')).toHaveLength(5);
+  for (const v of views.filter((v) => v.status === 'COMPENSATED')) {
+    expect(v.steps.find((s) => s.name === 'reserveStock')?.error?.code).toBe('INSUFFICIENT_STOCK');
+  }
+  expect(await aggregate('inventory', 'sku-hot')).toEqual({ onHand: 0, reserved: 0, available: 0 });
+});
