@@ -1,5 +1,5 @@
 import { AppendNotifier, EventStore, START, Subscription, type RecordedEvent } from '../../src/eventstore';
-import { createTestDatabase, type TestDatabase } from '../support/db';
+import { createTestDatabase, feedCaughtUp, type TestDatabase } from '../support/db';
 import { Added, testRegistry } from '../support/events';
 
 let db: TestDatabase;
@@ -66,6 +66,7 @@ test('rolled-back appends never stall the feed', async () => {
   await tx.query('ROLLBACK');
   tx.release();
   await store.append('rolled-y', [Added({ amount: 2 })]);
+  await feedCaughtUp(db.pool);
   const events = await store.readCategory('rolled', START);
   expect(events.map((e) => e.streamId)).toEqual(['rolled-y']);
 });
@@ -76,6 +77,7 @@ test('per-stream order in the feed equals stream order, under concurrent writers
       for (let i = 0; i < 10; i++) await store.append(`order${w % 3}-s`, [Added({ amount: w * 100 + i })]);
     }),
   );
+  await feedCaughtUp(db.pool);
   const feed: RecordedEvent[] = [];
   let cp = START;
   for (;;) {

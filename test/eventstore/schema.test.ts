@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { defineEvent, EventRegistry, EventStore } from '../../src/eventstore';
-import { createTestDatabase, type TestDatabase } from '../support/db';
+import { createTestDatabase, feedCaughtUp, type TestDatabase } from '../support/db';
 import { Added, testRegistry } from '../support/events';
 
 /**
@@ -112,6 +112,7 @@ describe('unregistered types and invalid data', () => {
     // Folding a stream with it fails loudly ...
     await expect(store.readStream('legacy-1')).rejects.toMatchObject({ code: 'UNREGISTERED_EVENT_TYPE' });
     // ... and the feed hands it over, marked, for the subscriber to park.
+    await feedCaughtUp(db.pool);
     const feed = await store.readCategory('legacy', { txid: '0', position: 0 });
     expect(feed).toHaveLength(1);
     expect(feed[0].decodeError).toContain('RetiredEvent');

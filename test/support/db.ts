@@ -44,3 +44,19 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
     },
   };
 }
+
+/**
+ * The feed only shows transactions older than the oldest one still running
+ * anywhere on the server (xids are cluster-wide), and test files run in
+ * parallel on one server: wait until everything committed so far is visible.
+ */
+export async function feedCaughtUp(pool: Pool, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  const { rows } = await pool.query<{ txid: string }>('SELECT pg_current_xact_id()::text AS txid');
+  for (;;) {
+    const visible = await pool.query<{ ok: boolean }>('SELECT $1::xid8 < pg_snapshot_xmin(pg_current_snapshot()) AS ok', [rows[0].txid]);
+    if (visible.rows[0].ok) return;
+    if (Date.now() > end) throw new Error('the feed did not catch up: a transaction stays open on the server');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
