@@ -1,6 +1,6 @@
 import { readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
+import { freePort } from '../../scripts/server-process';
 import { startEmbeddedPostgres } from '../../src/db/embedded';
 
 /**
@@ -8,17 +8,6 @@ import { startEmbeddedPostgres } from '../../src/db/embedded';
  * PostgreSQL started here for the whole run. Either way each test file creates
  * its own database on that server (test/support/db.ts).
  */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
 const DATA = path.resolve(__dirname, '../../.data');
 
 /** Clusters of earlier runs that were killed before their teardown. */
