@@ -102,7 +102,8 @@ export class StepExecutor {
 
   /** Record saga events under a command id (engine transitions such as SagaCompensating). */
   async record(sagaId: string, commandId: string, events: NewEvent[]): Promise<void> {
-    await this.deps.store.append(sagaStreamId(sagaId), events, { commandId, metadata: this.metadata(sagaId, commandId) });
+    const appended = await this.deps.store.append(sagaStreamId(sagaId), events, { commandId, metadata: this.metadata(sagaId, commandId) });
+    if (!appended.duplicate) this.deps.log.info({ sagaId, commandId, events: events.map((e) => e.type) }, 'saga transition');
   }
 
   private async attempt(
@@ -129,15 +130,16 @@ export class StepExecutor {
         });
         this.crashIf('after-commit', name);
         if (result.duplicate) return outcomeOf(await this.deps.store.readPositions(result.append.streams.flatMap((s) => s.positions)));
+        log.info({ sagaId, step: name, commandId, attempts, durationMs: timing().durationMs }, 'step succeeded');
         return outcome;
       } catch (err) {
         const error = classify(err);
         if (error.transient && attempts < retry.maxAttempts) {
-          log.warn({ sagaId, commandId, attempt: attempts, err: error }, 'transient failure, retrying');
+          log.warn({ sagaId, step: name, commandId, attempt: attempts, err: error }, 'transient failure, retrying');
           await sleep(backoff(retry, attempts));
           continue;
         }
-        log.info({ sagaId, commandId, err: error }, 'step failed');
+        log.info({ sagaId, step: name, commandId, attempts, err: error }, 'step failed');
         const appended = await this.deps.store.append(sagaStreamId(sagaId), failureEvents(error, timing()), {
           commandId,
           metadata: this.metadata(sagaId, commandId),

@@ -1,6 +1,6 @@
 import { startApp, type App } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
-import { createLogger } from '../../src/log';
+import { createLogger, type Logger } from '../../src/log';
 import { createTestDatabase, type TestDatabase } from './db';
 
 export const ADMIN_TOKEN = 'test-admin-token';
@@ -11,8 +11,15 @@ export interface TestApp extends App {
   close(): Promise<void>;
 }
 
-/** The whole service in this process (real Postgres, real DBOS), on a fresh database and a free port. */
-export async function startTestApp(label: string, overrides: Partial<Config> = {}): Promise<TestApp> {
+/**
+ * The whole service in this process (real Postgres, real DBOS), on a fresh database and a free port.
+ * Give `log` to read what the service logs (silent by default; TEST_LOG_LEVEL shows it).
+ */
+export async function startTestApp(
+  label: string,
+  overrides: Partial<Config> = {},
+  log: Logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+): Promise<TestApp> {
   const testDb = await createTestDatabase(label);
   const config: Config = {
     ...loadConfig({}),
@@ -26,7 +33,7 @@ export async function startTestApp(label: string, overrides: Partial<Config> = {
     recoveryRoundDelayMs: 100,
     ...overrides,
   };
-  const app = await startApp(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
+  const app = await startApp(config, log);
   const address = app.server!.address() as { port: number };
   return Object.assign(app, {
     url: `http://127.0.0.1:${address.port}`,
