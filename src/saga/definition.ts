@@ -16,7 +16,7 @@ export interface StepContext {
   step: string;
   /**
    * Stable per (saga, step): the same key on every retry, round and operator
-   * retry, so a provider performs the effect once.
+   * retry, and in every fork of the saga, so a provider performs the effect once.
    */
   idempotencyKey: string;
   /** For compensations: why the saga is compensating. */
@@ -75,6 +75,7 @@ export interface SagaControl {
 
 /** The workflow's input: the saga's input plus what must be fixed at start. */
 export interface SagaEnvelope<I = unknown> {
+  /** The saga started with this input. A fork runs on a copy, so there it names the saga the lineage began with. */
   sagaId: string;
   input: I;
   startedAt: string;

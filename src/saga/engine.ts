@@ -3,8 +3,9 @@ import type { EventStore } from '../eventstore';
 import { CONTROL_TOPIC, type ControlMessage, type SagaDefinition, type SagaEnvelope, type SagaOutcome } from './definition';
 import { OperatorActionRequested, sagaStreamId } from './events';
 import type { StepExecutor } from './executor';
+import { forkSaga, type ForkRequest, type ForkResult } from './fork';
 import { SagaRun, type RecoveryPolicy } from './run';
-import { foldSaga, type SagaStatus, type SagaView } from './state';
+import { foldSaga, TERMINAL_STATUSES, type SagaStatus, type SagaView } from './state';
 
 export class SagaNotFoundError extends Error {
   readonly code = 'SAGA_NOT_FOUND';
@@ -103,5 +104,13 @@ export class SagaEngine {
     });
     await DBOS.send(sagaId, message, CONTROL_TOPIC);
     return (await this.view(sagaId))!;
+  }
+
+  /** Re-run a finished saga from one of its steps as a new saga (semantics in fork.ts). */
+  async fork(sagaId: string, request: ForkRequest): Promise<ForkResult> {
+    const view = await this.view(sagaId);
+    if (!view) throw new SagaNotFoundError(sagaId);
+    if (!TERMINAL_STATUSES.includes(view.status)) throw new SagaStateError(sagaId, view.status, 'fork');
+    return forkSaga(this.store, view, request, this.deadlineSeconds);
   }
 }

@@ -81,9 +81,20 @@ export const SagaCompensated = defineEvent(
   'SagaCompensated',
   z.object({ reason: z.string(), resolvedManually: z.array(z.string()).default([]) }),
 );
+/**
+ * In both sagas' streams: `to` re-runs `from` from DBOS step `fromStep` on
+ * (named `stepName`), as asked by `actor` for `reason` (see fork.ts).
+ */
 export const SagaForked = defineEvent(
   'SagaForked',
-  z.object({ from: z.string(), to: z.string(), fromStep: z.number().int(), actor: z.string() }),
+  z.object({
+    from: z.string(),
+    to: z.string(),
+    fromStep: z.number().int(),
+    actor: z.string(),
+    stepName: z.string().optional(),
+    reason: z.string().optional(),
+  }),
 );
 
 export const sagaEvents = [

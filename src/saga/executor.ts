@@ -69,8 +69,10 @@ export class StepExecutor {
     // Past the pivot nothing may stop the saga: it can only go forward.
     if (!check.pivoted) {
       if (journal.cancelRequested) return { kind: 'interrupted', cause: 'cancelled', reason: journal.cancelRequested };
-      if (Date.now() > Date.parse(check.deadline)) {
-        return { kind: 'interrupted', cause: 'deadline', reason: `saga deadline ${check.deadline} passed` };
+      // The stream's SagaStarted has the deadline once written: a fork's own, not the copied input's.
+      const deadline = journal.deadline ?? check.deadline;
+      if (Date.now() > Date.parse(deadline)) {
+        return { kind: 'interrupted', cause: 'deadline', reason: `saga deadline ${deadline} passed` };
       }
     }
     const registered = def.compensation ? [CompensationRegistered({ step: ctx.step, compensation: def.compensation.name })] : [];
@@ -175,18 +177,26 @@ export class StepExecutor {
     return { correlationId: sagaId, causationId: commandId, workflowId: sagaId };
   }
 
-  /** One round trip: has this command run, and has an operator asked to cancel? */
-  private async lookup(sagaId: string, commandId: string): Promise<{ recorded?: RecordedEvent[]; cancelRequested?: string }> {
-    const { rows } = await this.deps.store.pool.query<{ result: { streams: { positions: number[] }[] } | null; cancel: string | null }>(
+  /** One round trip: has this command run, has an operator asked to cancel, and what is the saga's deadline? */
+  private async lookup(
+    sagaId: string,
+    commandId: string,
+  ): Promise<{ recorded?: RecordedEvent[]; cancelRequested?: string; deadline?: string }> {
+    const { rows } = await this.deps.store.pool.query<{
+      result: { streams: { positions: number[] }[] } | null;
+      cancel: string | null;
+      deadline: string | null;
+    }>(
       `SELECT (SELECT result FROM commands WHERE command_id = $1) AS result,
               (SELECT coalesce(data->>'reason', 'cancelled by ' || (data->>'actor')) FROM events
                 WHERE stream_id = $2 AND type = 'OperatorActionRequested' AND data->>'action' = 'cancel'
-                ORDER BY stream_position LIMIT 1) AS cancel`,
+                ORDER BY stream_position LIMIT 1) AS cancel,
+              (SELECT data->>'deadline' FROM events WHERE stream_id = $2 AND type = 'SagaStarted' LIMIT 1) AS deadline`,
       [commandId, sagaStreamId(sagaId)],
     );
-    const { result, cancel } = rows[0];
+    const { result, cancel, deadline } = rows[0];
     const recorded = result ? await this.deps.store.readPositions(result.streams.flatMap((s) => s.positions)) : undefined;
-    return { recorded, cancelRequested: cancel ?? undefined };
+    return { recorded, cancelRequested: cancel ?? undefined, deadline: deadline ?? undefined };
   }
 }
 

@@ -57,16 +57,29 @@ export class SagaRun implements SagaControl {
   /** Compensations in registration order; run in reverse. */
   private readonly registered: { step: string; compensation: CompensationDefinition }[] = [];
   private readonly outputs: Record<string, unknown> = {};
+  /**
+   * The DBOS workflow id: it names the saga's stream and its command ids. It
+   * is `envelope.sagaId` except in a fork (see fork.ts): DBOS copies the
+   * original's input, so there the envelope still names the lineage's first
+   * saga, which keys the provider calls (`context`).
+   */
+  private readonly workflowId: string;
+  private readonly forked: boolean;
 
   constructor(
     private readonly executor: StepExecutor,
     private readonly recovery: RecoveryPolicy,
     private readonly definition: SagaDefinition,
     private readonly envelope: SagaEnvelope,
-  ) {}
+  ) {
+    this.workflowId = DBOS.workflowID ?? envelope.sagaId;
+    this.forked = this.workflowId !== envelope.sagaId;
+    // The engine opened a fork's stream (SagaStarted, SagaForked) before forking.
+    this.started = this.forked;
+  }
 
   get sagaId(): string {
-    return this.envelope.sagaId;
+    return this.workflowId;
   }
 
   async execute(): Promise<SagaOutcome> {
@@ -111,7 +124,10 @@ export class SagaRun implements SagaControl {
 
   async awaitApproval(reason: string, timeoutSeconds: number): Promise<void> {
     const now = await DBOS.now();
-    const deadline = Date.parse(this.envelope.deadline);
+    // A fork's envelope carries the original's deadline. The fork's own is in
+    // its stream, which only a step may read (the executor checks it before
+    // each forward step), so a fork's approval wait is bounded by its timeout.
+    const deadline = this.forked ? Number.POSITIVE_INFINITY : Date.parse(this.envelope.deadline);
     const timeoutAt = Math.min(now + timeoutSeconds * 1000, deadline);
     await this.record([SagaAwaitingApproval({ reason, timeoutAt: new Date(timeoutAt).toISOString() })]);
     for (;;) {
@@ -166,9 +182,14 @@ export class SagaRun implements SagaControl {
     }
   }
 
-  /** `action` names the effect: the forward step, or its compensation. */
+  /**
+   * `action` names the effect: the forward step, or its compensation. The
+   * provider key comes from the envelope, so a fork re-running a step meets
+   * the original's recorded effect instead of causing a second one.
+   */
   private context(step: string, action: string, reason?: string): StepCallContext {
-    return { sagaId: this.sagaId, step, idempotencyKey: `${this.sagaId}:${action}`, reason, outputs: { ...this.outputs } };
+    const idempotencyKey = `${this.envelope.sagaId}:${action}`;
+    return { sagaId: this.sagaId, step, idempotencyKey, reason, outputs: { ...this.outputs } };
   }
 
   /** Deterministic per workflow: the n-th DBOS step of this saga always gets the same id. */

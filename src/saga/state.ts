@@ -58,6 +58,10 @@ export interface SagaView {
   updatedAt: string;
   endedAt?: string;
   version: number;
+  /** This saga re-runs another from one of its steps (a fork). */
+  forkedFrom?: { sagaId: string; fromStep: number; stepName?: string };
+  /** Sagas forked from this one. */
+  forks?: { sagaId: string; fromStep: number; stepName?: string; actor: string; at: string }[];
 }
 
 export function foldSaga(sagaId: string, events: RecordedEvent[]): SagaView | undefined {
@@ -170,8 +174,13 @@ function apply(view: SagaView, e: SagaEvent, at: string): void {
       view.status = 'COMPENSATED';
       view.endedAt = at;
       break;
+    case 'SagaForked': {
+      const link = { fromStep: e.data.fromStep, stepName: e.data.stepName };
+      if (e.data.to === view.sagaId) view.forkedFrom = { sagaId: e.data.from, ...link };
+      else (view.forks ??= []).push({ sagaId: e.data.to, ...link, actor: e.data.actor, at });
+      break;
+    }
     case 'SagaStarted':
-    case 'SagaForked':
       break;
   }
 }

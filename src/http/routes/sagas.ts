@@ -8,7 +8,7 @@ import { sagaStreamId } from '../../saga/events';
 import { foldSaga, SAGA_STATUSES, type SagaView } from '../../saga/state';
 import { requireToken } from '../auth';
 import { HttpProblem } from '../problem';
-import { body, params, query } from '../validate';
+import { body, params, parse, query } from '../validate';
 
 const SagaParams = z.object({ id: z.string().min(1).max(128) });
 const ListQuery = z.object({
@@ -18,6 +18,12 @@ const ListQuery = z.object({
 });
 const ActionBody = z.object({ actor: z.string().min(1).max(100).default('operator'), reason: z.string().min(1).max(1000).optional() });
 const ResolveBody = ActionBody.extend({ reason: z.string().min(1).max(1000) });
+const ForkBody = z.object({
+  fromStep: z.union([z.number().int().min(0), z.string().min(1).max(100)]),
+  actor: z.string().min(1).max(100),
+  reason: z.string().min(1).max(1000).optional(),
+});
+const ForkId = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'up to 128 letters, digits, ".", "_", ":" or "-"').optional();
 
 export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; adminToken?: string }): Router {
   const router = Router();
@@ -71,6 +77,23 @@ export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; adminT
   act('cancel', ActionBody);
   act('retry', ActionBody);
   act('resolve', ResolveBody);
+
+  /**
+   * Re-run a finished saga from one of its steps as a new saga (DBOS fork;
+   * semantics in src/saga/fork.ts). `fromStep` is a DBOS step id or a step
+   * name. An Idempotency-Key becomes the new saga's id: a retry forks once.
+   */
+  router.post('/sagas/:id/fork', requireToken(deps.adminToken), async (req, res) => {
+    const { id } = params(SagaParams, req);
+    const newSagaId = parse(ForkId, req.header('idempotency-key'), 'header');
+    const request = body(ForkBody, req);
+    const fork = await deps.engine.fork(id, { ...request, newSagaId }).catch((err: { code?: string; message: string }) => {
+      if (err.code === 'INVALID_FORK_STEP') throw new HttpProblem(400, 'Invalid request', err.message, { errors: [{ field: 'fromStep', message: err.message }] });
+      if (err.code === 'SAGA_ID_IN_USE') throw new HttpProblem(409, 'Conflict', err.message, { errors: [{ field: 'Idempotency-Key', message: err.message }] });
+      throw err;
+    });
+    res.status(202).location(`/sagas/${encodeURIComponent(fork.sagaId)}`).json(fork);
+  });
 
   return router;
 }
