@@ -90,8 +90,10 @@ export function operatorPanel(sagaId, { onActed }) {
       const chosen = value(forkStep);
       fill(forkStep, names.map((n) => h('option', { value: n, selected: n === chosen }, n)));
     }
-    buttons.fork.disabled = names.length === 0;
-    buttons.fork.title = 'Re-run this saga from the chosen step as a new saga (DBOS fork)';
+    // Only a finished saga is forked: two live workflows would race on the same aggregates.
+    const forkable = (saga.status === 'COMPLETED' || saga.status === 'COMPENSATED') && names.length > 0;
+    buttons.fork.disabled = !forkable;
+    buttons.fork.title = forkable ? 'Re-run this saga from the chosen step as a new saga (DBOS fork)' : 'only a COMPLETED or COMPENSATED saga';
   }
 
   const el = h('section', { class: 'operator panel', id: 'operator' },

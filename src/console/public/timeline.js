@@ -9,7 +9,7 @@ import { duration, fill, h, json, time } from './dom.js';
  */
 
 /** @typedef {import('./types.js').SagaEvent} SagaEvent */
-/** @typedef {{ lane: 'forward' | 'compensation' | 'saga', tone: string, title: string, facts?: (string | false | undefined)[], detail?: unknown }} Entry */
+/** @typedef {{ lane: 'forward' | 'compensation' | 'saga', tone: string, title: string, facts?: (string | false | undefined)[], detail?: unknown, links?: [string, string][] }} Entry */
 
 /**
  * @param {{ onSelect: (event: SagaEvent | undefined) => void }} options
@@ -31,6 +31,8 @@ export function timelineView({ onSelect }) {
       const card = h('div', { class: `card tone-${entry.tone}` },
         h('div', { class: 'card-title' }, entry.title),
         entry.facts?.some(Boolean) && h('div', { class: 'facts' }, entry.facts.filter(Boolean).map((f) => h('span', null, f))),
+        entry.links && h('div', { class: 'facts' }, entry.links.map(([text, id]) => h('a', { href: `#/sagas/${encodeURIComponent(id)}` }, text))),
+        event.metadata?.inheritedFrom && h('div', { class: 'facts' }, h('span', { class: 'inherited' }, `inherited from ${event.metadata.inheritedFrom}`)),
         entry.detail !== undefined && h('details', null, h('summary', null, 'data'), json(entry.detail)),
       );
       const row = h('div', {
@@ -99,7 +101,7 @@ function describe(e) {
     case 'SagaCompensated':
       return { lane: 'saga', tone: 'undo', title: `Saga compensated: ${d.reason}`, facts: [d.resolvedManually?.length && `resolved by hand: ${d.resolvedManually.join(', ')}`] };
     case 'SagaForked':
-      return { lane: 'saga', tone: 'info', title: `Forked ${d.from} → ${d.to} from step ${d.fromStep} by ${d.actor}` };
+      return { lane: 'saga', tone: 'info', title: `Fork from DBOS step ${d.fromStep} by ${d.actor}`, links: [[`original ${d.from}`, d.from], [`fork ${d.to}`, d.to]] };
     default:
       return { lane: 'saga', tone: 'quiet', title: e.type, detail: d };
   }
