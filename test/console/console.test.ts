@@ -95,9 +95,19 @@ test("a declined card: the compensation trail in its own lane, in reverse order"
   await expect(page.locator('#timeline .row[data-type=SagaCompensating]').textContent()).resolves.toMatch(/Compensating \(step failed\)/);
   await expect(page.locator('#events tbody tr').count()).resolves.toBeGreaterThan(8);
   await screenshot('compensated');
+
+  // Fork it from reserveStock: a new saga, linked both ways, that meets the same declined card.
+  await page.locator('#operator select[name=fromStep]').selectOption('reserveStock');
+  await page.locator('#operator button[data-action=fork]').click();
+  await page.locator('#token-dialog input[name=token]').fill(ADMIN_TOKEN);
+  await page.locator('#token-dialog').getByRole('button', { name: 'Use token' }).click();
+  await page.locator('#action-log li.ok[data-action=fork] a').click();
+  await page.locator('#timeline .row[data-type=SagaForked]').waitFor();
+  await header().locator('[data-status=COMPENSATED]').waitFor({ timeout: 15_000 });
+  await screenshot('forked');
 });
 
-test('approves a saga waiting for approval, asking for the token once', async () => {
+test('approves a saga waiting for approval with the token kept for this tab', async () => {
   const sagaId = await startOrder({ quantity: 6, unitPrice: 100, card: 'tok_visa' });
   await header().locator('[data-status=AWAITING_APPROVAL]').waitFor({ timeout: 15_000 });
   await screenshot('awaiting-approval');
@@ -105,9 +115,6 @@ test('approves a saga waiting for approval, asking for the token once', async ()
   await page.locator('#operator input[name=actor]').fill('alice');
   await page.locator('#operator input[name=reason]').fill('known customer');
   await page.locator('#operator button[data-action=approve]').click();
-  const dialog = page.locator('#token-dialog');
-  await dialog.locator('input[name=token]').fill(ADMIN_TOKEN);
-  await dialog.getByRole('button', { name: 'Use token' }).click();
 
   await page.locator('#action-log li.ok[data-action=approve]').waitFor();
   await header().locator('[data-status=COMPLETED]').waitFor({ timeout: 15_000 });
@@ -116,9 +123,10 @@ test('approves a saga waiting for approval, asking for the token once', async ()
     expect.objectContaining({ action: 'approve', actor: 'alice', reason: 'known customer' }),
   ]);
 
-  // Fork answers with its result, or says why not (the token is kept: no second prompt).
+  // Past the pivot a fork may not start before it: the server's refusal is shown.
+  await page.locator('#operator select[name=fromStep]').selectOption('placeOrder');
   await page.locator('#operator button[data-action=fork]').click();
-  await page.locator('#action-log li[data-action=fork]').waitFor();
+  await page.locator('#action-log li.error[data-action=fork]').waitFor();
   await screenshot('approved');
 });
 
