@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Pool } from '../db/pool';
-import type { AppendResult, StreamWrite } from '../eventstore';
+import type { StreamWrite } from '../eventstore';
 import type { Logger } from '../log';
 import { ProjectionMetrics, type ProjectionStatusSource } from './projection-metrics';
 import { SagaMetrics } from './saga-metrics';
@@ -15,7 +15,7 @@ export type { ProjectionStatusSource } from './projection-metrics';
  */
 export class Metrics {
   readonly registry = new Registry();
-  private readonly store = new StoreMetrics(this.registry);
+  private readonly appends = new StoreMetrics(this.registry);
   private readonly sagas: SagaMetrics;
   private readonly projections: ProjectionMetrics;
 
@@ -29,10 +29,10 @@ export class Metrics {
   }
 
   /** For the event store's `onAppended`: called after each append it committed. */
-  readonly onAppended = (writes: StreamWrite[], _result: AppendResult): void => {
+  readonly onAppended = (writes: StreamWrite[]): void => {
     // Metrics must never break a write: count, and log anything odd.
     try {
-      this.store.observe(writes);
+      this.appends.observe(writes);
       for (const write of writes) {
         if (!write.streamId.startsWith('saga-')) continue;
         const sagaId = write.streamId.slice('saga-'.length);

@@ -12,7 +12,7 @@ import type { NewEvent, StreamWrite } from '../eventstore';
  */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-/** Saga events that carry a duration, and the ones that end or park a saga. */
+/** What the timed saga events (steps and compensations) carry that is read here. */
 interface Timed {
   step: string;
   compensation?: string;

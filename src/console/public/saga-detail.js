@@ -8,7 +8,7 @@ import { timelineView } from './timeline.js';
 
 /** @typedef {import('./types.js').SagaDetail} SagaDetail */
 
-const LIVE_MS = 1000;
+const LIVE_MS = 500;
 /** A finished saga rarely changes (a fork, a late operator note): look less often. */
 const SETTLED_MS = 5000;
 const SETTLED = ['COMPLETED', 'COMPENSATED'];
