@@ -11,6 +11,8 @@ let app: TestApp;
 let browser: Browser;
 let page: Page;
 
+/** Uncaught errors and CSP violations in any page: the last test expects none. */
+const pageErrors: string[] = [];
 const APPROVAL_THRESHOLD = 500;
 const SKU = 'sku-console';
 
@@ -22,6 +24,8 @@ beforeAll(async () => {
   ]);
   expect((await http(app, 'POST', `/inventory/${SKU}/stock`, { body: { quantity: 100 }, token: true })).status).toBe(200);
   page = await browser.context.newPage();
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  page.on('console', (msg) => msg.type() === 'error' && /Content Security Policy/.test(msg.text()) && pageErrors.push(msg.text()));
 }, 10 * 60_000);
 
 afterAll(async () => {
@@ -166,4 +170,8 @@ test('the projections page shows each read model with its lag, or says it is not
   await page.locator('#projections tr[data-projection="stock-levels"]').getByRole('button', { name: 'Rebuild' }).click();
   await page.locator('#action-log li.ok', { hasText: 'rebuild stock-levels' }).waitFor();
   await screenshot('projections');
+});
+
+test('no page threw an error or broke the content security policy', () => {
+  expect(pageErrors).toEqual([]);
 });
