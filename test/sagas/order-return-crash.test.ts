@@ -33,7 +33,7 @@ async function post(path: string, body: unknown) {
     headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
     body: JSON.stringify(body),
   });
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
 
 /** Poll the saga's stream (straight from the database: the server may be down). */
@@ -65,7 +65,7 @@ test('a return killed before and after its refund completes with one refund and 
   expect((await post(`/inventory/${SKU}/stock`, { quantity: STOCK })).status).toBe(200);
   const order = await post('/orders', orderBody({ items: [{ sku: SKU, quantity: 3, unitPrice: 250 }] }));
   expect(order.status).toBe(202);
-  const { orderId } = order.body as { orderId: string };
+  const orderId = order.body.orderId as string;
   await until(order.body.sagaId, (types) => types.includes('SagaCompleted'));
 
   const ret = await post(`/orders/${orderId}/return`, { reason: 'arrived broken' });
