@@ -211,7 +211,9 @@ export class EventStore {
         WHERE (txid, global_position) > ($1::xid8, $2::bigint)
           AND txid < pg_snapshot_xmin(pg_current_snapshot())
           ${category === null ? '' : 'AND stream_type = $4'}
-        ORDER BY txid, global_position LIMIT $3`,
+        -- Qualified: a bare "txid" here would sort by the text alias in the
+        -- select list ("1029" < "761") and the checkpoint would skip events.
+        ORDER BY events.txid, events.global_position LIMIT $3`,
       category === null ? [after.txid, after.position, limit] : [after.txid, after.position, limit, category],
     );
     return rows.map((r) => this.toEvent(r, 'keep'));
