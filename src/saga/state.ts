@@ -66,31 +66,38 @@ export interface SagaView {
 
 export function foldSaga(sagaId: string, events: RecordedEvent[]): SagaView | undefined {
   let view: SagaView | undefined;
-  for (const recorded of events) {
-    const e = { type: recorded.type, data: recorded.data } as SagaEvent;
-    const at = recorded.recordedAt.toISOString();
-    if (e.type === 'SagaStarted') {
-      view = {
-        sagaId,
-        type: e.data.sagaType,
-        businessKey: e.data.businessKey,
-        status: 'RUNNING',
-        input: e.data.input,
-        pivoted: false,
-        cancelRequested: false,
-        steps: [],
-        compensations: [],
-        operatorActions: [],
-        startedAt: at,
-        updatedAt: at,
-        version: 0,
-      };
-    }
-    if (!view) continue;
-    view.updatedAt = at;
-    view.version = recorded.streamPosition;
-    apply(view, e, at);
+  for (const recorded of events) view = evolveSaga(view, sagaId, recorded);
+  return view;
+}
+
+/**
+ * One event's step of foldSaga, for readers that keep the view between events
+ * (the saga-overview projection). Mutates and returns `view`.
+ */
+export function evolveSaga(view: SagaView | undefined, sagaId: string, recorded: RecordedEvent): SagaView | undefined {
+  const e = { type: recorded.type, data: recorded.data } as SagaEvent;
+  const at = recorded.recordedAt.toISOString();
+  if (e.type === 'SagaStarted') {
+    view = {
+      sagaId,
+      type: e.data.sagaType,
+      businessKey: e.data.businessKey,
+      status: 'RUNNING',
+      input: e.data.input,
+      pivoted: false,
+      cancelRequested: false,
+      steps: [],
+      compensations: [],
+      operatorActions: [],
+      startedAt: at,
+      updatedAt: at,
+      version: 0,
+    };
   }
+  if (!view) return view;
+  view.updatedAt = at;
+  view.version = recorded.streamPosition;
+  apply(view, e, at);
   return view;
 }
 
