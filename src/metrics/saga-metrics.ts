@@ -61,7 +61,8 @@ export class SagaMetrics {
     const started = write.events.find((e) => e.type === 'SagaStarted');
     if (started) this.types.set(sagaId, String((started.data as { sagaType: string }).sagaType));
     const sagaType = this.types.get(sagaId) ?? (await this.lookUpType(sagaId));
-    for (const event of write.events) this.count(sagaType, event);
+    // A fork's copies of its original's events were counted when they happened.
+    for (const event of write.events) if (!event.metadata?.inheritedFrom) this.count(sagaType, event);
   }
 
   private count(saga_type: string, event: NewEvent): void {

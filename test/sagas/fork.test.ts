@@ -30,11 +30,20 @@ async function completedOrder(overrides: Record<string, unknown> = {}, status: '
 const fork = (sagaId: string, body: unknown, headers: Record<string, string> = {}) =>
   http(app, 'POST', `/sagas/${sagaId}/fork`, { body, headers, token: true });
 
+/** One sample of GET /metrics, e.g. metric('saga_started_total', 'saga_type="order-fulfillment"'). */
+async function metric(name: string, labels: string): Promise<number> {
+  const text = await (await fetch(`${app.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
 const streamEvents = (sagaId: string) => app.store.readStream(`saga-${sagaId}`);
 const stepNames = (view: SagaView) => view.steps.map((s) => s.name);
 
 test('a fork from the pivot is a new saga, linked both ways, that re-runs its steps under its own ids and captures once', async () => {
   const { sagaId: original, orderId } = await completedOrder();
+  const placeOrderRuns = () => metric('saga_step_duration_seconds_count', 'step="placeOrder"');
+  const [startedBefore, placedBefore] = [await metric('saga_started_total', 'order-fulfillment'), await placeOrderRuns()];
 
   const res = await fork(original, { fromStep: 'capturePayment', actor: 'ops-ann', reason: 'check the capture' });
   expect(res.status).toBe(202);
@@ -70,6 +79,10 @@ test('a fork from the pivot is a new saga, linked both ways, that re-runs its st
   expect(await paymentLedgerOf(app.db.pool, orderId)).toMatchObject({ authorizations: { count: 1 }, captures: { count: 1 } });
   const payments = await app.store.readStream(`payment-${orderId}`);
   expect(payments.map((e) => e.type)).toEqual(['PaymentAuthorized', 'PaymentCaptured']);
+
+  // Metrics count the fork as a saga started, but not its inherited copies as steps run again.
+  expect(await metric('saga_started_total', 'order-fulfillment')).toBe(startedBefore + 1);
+  expect(await placeOrderRuns()).toBe(placedBefore);
 });
 
 test('a fork of a return saga from its pivot refunds nothing twice and restocks once', async () => {

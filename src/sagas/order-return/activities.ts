@@ -28,12 +28,11 @@ export function returnActivities(providers: Providers, input: OrderReturnInput) 
   const acceptReturn: StepDefinition<ReturnPlan> = {
     run: async (ctx) => {
       const o = await ctx.load(orderDecider, order);
-      // "returned" too: a fork of a finished return re-runs from here.
-      if (o.status !== 'return_requested' && o.status !== 'returned') {
+      if (o.status !== 'return_requested') {
         throw new DomainError('RETURN_NOT_REQUESTED', `order ${orderId} is ${o.status}: no return in progress`, { status: o.status });
       }
       const p = await ctx.load(paymentDecider, payment);
-      if (p.status !== 'captured' && p.status !== 'refunded') {
+      if (p.status !== 'captured') {
         throw new DomainError('PAYMENT_NOT_CAPTURED', `payment of order ${orderId} is ${p.status}: nothing to refund`, { status: p.status });
       }
       const lines = o.order.items.map(({ sku, quantity }) => ({ sku, quantity }));
