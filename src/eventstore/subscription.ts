@@ -67,7 +67,12 @@ export class Subscription {
   private running = false;
   private loop?: Promise<void>;
   private wake?: () => void;
-  private readonly onAppend = () => this.wake?.();
+  /** An append was announced since the last read began. */
+  private notified = false;
+  private readonly onAppend = () => {
+    this.notified = true;
+    this.wake?.();
+  };
   checkpoint: Checkpoint;
 
   constructor(
@@ -107,16 +112,29 @@ export class Subscription {
 
   private async run(): Promise<void> {
     const pollMs = this.options.pollMs ?? 100;
+    // After an announced append that is not readable yet (an older transaction
+    // elsewhere on the server is still open), look again soon, backing off,
+    // rather than sleeping a whole poll interval.
+    let heldBackMs = 0;
     while (this.running) {
+      const announced = this.notified;
+      this.notified = false;
       let handled = 0;
       try {
         handled = await this.pollOnce();
       } catch (err) {
         this.options.onError?.(err);
       }
-      if (handled > 0 || !this.running) continue;
+      if (handled > 0) {
+        heldBackMs = 0;
+        continue;
+      }
+      if (!this.running) break;
+      if (announced) heldBackMs = 10;
+      else if (heldBackMs > 0) heldBackMs = heldBackMs * 2 > pollMs ? 0 : heldBackMs * 2;
+      if (this.notified) continue; // announced while we were reading
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pollMs);
+        const timer = setTimeout(resolve, heldBackMs || pollMs);
         this.wake = () => {
           clearTimeout(timer);
           resolve();

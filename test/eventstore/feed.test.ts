@@ -132,3 +132,33 @@ test('NOTIFY wakes a subscriber long before its poll interval', async () => {
     await notifier.stop();
   }
 });
+
+test('an announced append held back by an older open transaction is picked up soon after it ends, not a poll later', async () => {
+  const notifier = new AppendNotifier(db.url);
+  await notifier.start();
+  const delivered: RecordedEvent[] = [];
+  const sub = new Subscription(store, {
+    category: 'held',
+    pollMs: 60_000,
+    notifier,
+    handle: async (events) => {
+      delivered.push(...events);
+    },
+  }).start();
+  const blocker = await db.pool.connect();
+  try {
+    await new Promise((r) => setTimeout(r, 100));
+    await blocker.query('BEGIN');
+    await blocker.query('SELECT pg_current_xact_id()'); // an older transaction, still open
+    await store.append('held-1', [Added({ amount: 1 })]); // announced, but not readable yet
+    await new Promise((r) => setTimeout(r, 200));
+    expect(delivered).toHaveLength(0);
+    await blocker.query('COMMIT');
+    await until(() => delivered.length === 1, 3000);
+  } finally {
+    blocker.release();
+    await sub.stop();
+    await notifier.stop();
+  }
+});
+

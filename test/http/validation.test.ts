@@ -1,4 +1,5 @@
 import { http, orderBody, startTestApp, type TestApp } from '../support/app';
+import { feedCaughtUp } from '../support/db';
 
 /** Bad input gets a 400 problem naming the field, and changes nothing. */
 let app: TestApp;
@@ -79,6 +80,7 @@ test('aggregates as of a time and as of a version', async () => {
   expect((await http(app, 'GET', `/aggregates/inventory/sku-t?asOf=${asOf}`)).body).toMatchObject({ version: 1, state: { onHand: 5 } });
   expect((await http(app, 'GET', '/aggregates/inventory/sku-t?version=1')).body).toMatchObject({ version: 1, state: { onHand: 5 } });
   expect((await http(app, 'GET', '/aggregates/inventory/sku-t')).body).toMatchObject({ version: 2, state: { onHand: 12, available: 12 } });
+  await feedCaughtUp(app.db.pool);
   const feed = await http(app, 'GET', '/events?limit=1');
   expect(feed.body.events).toHaveLength(1);
   const next = await http(app, 'GET', `/events?after=${feed.body.next}&limit=10`);
