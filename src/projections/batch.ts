@@ -1,7 +1,7 @@
-import type { Pool } from '../db/pool';
+import type { Pool, PoolClient } from '../db/pool';
 import { inTransaction } from '../db/pool';
 import type { Checkpoint, EventStore } from '../eventstore';
-import { advanceCheckpoint, claimLease, lockVersion, promoteToLive } from './checkpoints';
+import { advanceCheckpoint, claimLease, lockVersion, promoteToLive, type VersionRow } from './checkpoints';
 import { parkEvent } from './dead-letters';
 import type { Projection } from './projection';
 
@@ -13,9 +13,10 @@ export interface BatchContext {
   leaseTtlMs: number;
 }
 
+/** `promoted`: a rebuilding version reached the end of the feed and now serves reads. */
 export type BatchResult =
-  | { kind: 'applied'; count: number; checkpoint: Checkpoint; parked: boolean }
-  /** Nothing left to read; a rebuilding version has just become live when `promoted`. */
+  | { kind: 'applied'; count: number; checkpoint: Checkpoint; parked: boolean; promoted: boolean; retired?: number }
+  /** Nothing left to read. */
   | { kind: 'caught-up'; promoted: boolean; retired?: number }
   /** Another process holds the lease, or is busy with this version right now. */
   | { kind: 'not-owner' }
@@ -48,11 +49,10 @@ export async function runBatch(ctx: BatchContext, version: number, options: Batc
 
     const limit = options.parkAfterAttempts === undefined ? options.limit : 1;
     const events = await ctx.store.readAll(row.checkpoint, limit, tx);
-    if (events.length === 0) {
-      if (row.status !== 'rebuilding') return { kind: 'caught-up', promoted: false };
-      const retired = await promoteToLive(tx, projection.name, version);
-      return { kind: 'caught-up', promoted: true, retired };
-    }
+    // Fewer events than asked for: this batch reaches the end of the feed as of
+    // now. Waiting for an empty read instead could wait forever under steady writes.
+    const switchIfRebuilt = () => promoteIfRebuilt(tx, row, events.length < limit);
+    if (events.length === 0) return { kind: 'caught-up', ...(await switchIfRebuilt()) };
 
     let parked = false;
     if (options.parkAfterAttempts === undefined) {
@@ -71,6 +71,12 @@ export async function runBatch(ctx: BatchContext, version: number, options: Batc
     const last = events[events.length - 1];
     const checkpoint = { txid: last.txid, position: last.globalPosition };
     await advanceCheckpoint(tx, projection.name, version, checkpoint);
-    return { kind: 'applied', count: events.length, checkpoint, parked };
+    return { kind: 'applied', count: events.length, checkpoint, parked, ...(await switchIfRebuilt()) };
   });
+}
+
+/** A rebuilding version that has reached the end of the feed takes over reads, in this transaction. */
+async function promoteIfRebuilt(tx: PoolClient, row: VersionRow, reachedEnd: boolean): Promise<{ promoted: boolean; retired?: number }> {
+  if (!reachedEnd || row.status !== 'rebuilding') return { promoted: false };
+  return { promoted: true, retired: await promoteToLive(tx, row.name, row.version) };
 }

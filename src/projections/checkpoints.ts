@@ -66,12 +66,21 @@ export async function ensureProjection(db: Queryable, name: string, rulesVersion
   );
 }
 
-export async function activeVersions(db: Queryable, name: string): Promise<VersionRow[]> {
-  const { rows } = await db.query<Row>(
-    `SELECT ${COLUMNS} FROM projection_checkpoints WHERE name = $1 AND status <> 'retired' ORDER BY version`,
+/**
+ * The versions being served or built, with `pending`: whether the feed has
+ * anything for them. A plain read, without locks or a transaction id: idle
+ * polling must not hold back the feed of every other reader (the feed waits
+ * for all older transactions), so the runner only locks when there is work.
+ */
+export async function activeVersions(db: Queryable, name: string): Promise<(VersionRow & { pending: boolean })[]> {
+  const { rows } = await db.query<Row & { pending: boolean }>(
+    `SELECT ${COLUMNS},
+            EXISTS (SELECT 1 FROM events e WHERE (e.txid, e.global_position) > (c.txid, c.position)
+                       AND e.txid < pg_snapshot_xmin(pg_current_snapshot())) AS pending
+       FROM projection_checkpoints c WHERE name = $1 AND status <> 'retired' ORDER BY version`,
     [name],
   );
-  return rows.map(toVersionRow);
+  return rows.map((r) => ({ ...toVersionRow(r), pending: r.pending }));
 }
 
 /**

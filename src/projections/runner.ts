@@ -97,7 +97,11 @@ export class ProjectionRunner {
     for (const row of await activeVersions(this.deps.pool, projection.name)) {
       // Built by other rules (a rolling deploy): left to the processes that run them.
       if (row.rulesVersion !== projection.rulesVersion) continue;
-      if (row.leaseHeld && row.leaseOwner !== this.options.owner) continue;
+      const mine = row.leaseOwner === this.options.owner;
+      if (row.leaseHeld && !mine) continue;
+      // Nothing to apply: only our own lease renewal (due halfway) or a rebuild's switch needs a transaction.
+      const renewDue = mine && row.leaseRemainingMs < this.options.leaseTtlMs / 2;
+      if (!row.pending && row.status === 'live' && !renewDue && !this.isolating.has(row.version)) continue;
       handled += await this.advance(row.version);
     }
     return handled;
@@ -146,17 +150,15 @@ export class ProjectionRunner {
 
   private async settle(version: number, result: BatchResult): Promise<number> {
     const { log, advanced } = this.deps;
-    if (result.kind === 'applied') {
-      if (result.parked) log.warn({ projection: this.name, version, position: result.checkpoint.position }, 'projection parked an event it could not apply');
-      advanced.emit(`advanced:${this.name}`, version);
-      return result.count;
+    if (result.kind === 'applied' && result.parked) {
+      log.warn({ projection: this.name, version, position: result.checkpoint.position }, 'projection parked an event it could not apply');
     }
-    if (result.kind === 'caught-up' && result.promoted) {
+    if (result.kind === 'applied' || (result.kind === 'caught-up' && result.promoted)) advanced.emit(`advanced:${this.name}`, version);
+    if ((result.kind === 'applied' || result.kind === 'caught-up') && result.promoted) {
       log.info({ projection: this.name, version, retired: result.retired }, 'projection rebuilt: reads switched to the new version');
-      advanced.emit(`advanced:${this.name}`, version);
       await this.cleanUp();
     }
-    return 0;
+    return result.kind === 'applied' ? result.count : 0;
   }
 
   private async run(): Promise<void> {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventEmitter } from 'node:events';
 import type { Checkpoint, Queryable } from '../eventstore';
 import type { VersionStatus } from './checkpoints';
@@ -117,13 +118,19 @@ function nextWake(ms: number, emitter: EventEmitter | undefined, event: string):
 
 /**
  * The global position of the newest event of a correlation (a saga and what
- * it caused) committed so far; 0 when none. A saga starts asynchronously, so
- * this is what a request that started one can hand back for read-your-writes.
+ * it caused) committed so far. A saga starts asynchronously, so right after
+ * the start this may be 0 (nothing written yet): given `waitMs`, wait that long
+ * at most for its first write (the first step, with SagaStarted).
  */
-export async function latestCorrelatedPosition(db: Queryable, correlationId: string): Promise<number> {
-  const { rows } = await db.query<{ position: number | null }>(
-    'SELECT max(global_position) AS position FROM events WHERE correlation_id = $1',
-    [correlationId],
-  );
-  return rows[0].position ?? 0;
+export async function latestCorrelatedPosition(db: Queryable, correlationId: string, waitMs = 0): Promise<number> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const { rows } = await db.query<{ position: number | null }>(
+      'SELECT max(global_position) AS position FROM events WHERE correlation_id = $1',
+      [correlationId],
+    );
+    const position = rows[0].position ?? 0;
+    if (position > 0 || Date.now() >= deadline) return position;
+    await sleep(Math.min(POLL_MS, deadline - Date.now()));
+  }
 }
