@@ -9,6 +9,7 @@ import { createHttpApp } from './http/server';
 import type { Logger } from './log';
 import { Metrics } from './metrics';
 import { startProcessManagers, type RunningProcessManagers } from './process-managers';
+import { Projections, readModels } from './projections';
 import { createSimulators, setSwitch, type Providers } from './providers';
 import { WORKFLOW_VERSION } from './release';
 import { SagaEngine } from './saga/engine';
@@ -26,6 +27,8 @@ export interface App {
   handler: CommandHandler;
   metrics: Metrics;
   processManagers: RunningProcessManagers;
+  /** Read models: status and lag, waitForPosition, rebuilds, parked events. */
+  projections: Projections;
   server?: Server;
   stop(): Promise<void>;
 }
@@ -71,6 +74,10 @@ export async function startApp(config: Config, log: Logger, options: { listen?: 
   await launchDbos(config, db.url, log);
   const notifier = new AppendNotifier(db.url);
   await notifier.start();
+  // Every process runs every projection; a lease per projection keeps one applier at a time.
+  const projections = new Projections(db.pool, store, { owner: config.executorId, projections: readModels(), notifier, log });
+  await projections.start();
+  metrics.useProjections(() => projections.lagReport());
   // Event-driven flows (a return request starts the return saga); they start sagas, so after DBOS.
   const processManagers = await startProcessManagers({
     pool: db.pool,
@@ -90,8 +97,10 @@ export async function startApp(config: Config, log: Logger, options: { listen?: 
     handler,
     metrics,
     processManagers,
+    projections,
     async stop() {
       await new Promise<void>((resolve) => (app.server ? app.server.close(() => resolve()) : resolve()));
+      await projections.stop();
       await processManagers.stop();
       // Workflows stop before the pool they write through goes away.
       await DBOS.shutdown();
@@ -100,7 +109,7 @@ export async function startApp(config: Config, log: Logger, options: { listen?: 
     },
   };
   if (options.listen !== false) {
-    const http = createHttpApp({ config, store, handler, engine, pool: db.pool, log, metrics });
+    const http = createHttpApp({ config, store, handler, engine, pool: db.pool, log, metrics, projections });
     app.server = await new Promise<Server>((resolve) => {
       const server = http.listen(config.port, () => resolve(server));
     });

@@ -6,11 +6,14 @@ import type { Pool } from '../db/pool';
 import type { CommandHandler, EventStore } from '../eventstore';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
+import type { Projections } from '../projections';
 import { metricsRoutes } from '../metrics/route';
 import { WORKFLOW_VERSION } from '../release';
 import type { SagaEngine } from '../saga/engine';
 import { HttpProblem, problemHandler } from './problem';
 import { orderRoutes } from './routes/orders';
+import { projectionRoutes } from './routes/projections';
+import { readModelRoutes } from './routes/read-models';
 import { returnRoutes } from './routes/returns';
 import { sagaRoutes } from './routes/sagas';
 import { storeRoutes } from './routes/store';
@@ -24,6 +27,7 @@ export interface HttpDeps {
   log: Logger;
   /** Serves GET /metrics when given. */
   metrics?: Metrics;
+  projections: Projections;
 }
 
 export function createHttpApp(deps: HttpDeps): express.Express {
@@ -51,6 +55,8 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.use(returnRoutes(deps));
   app.use(sagaRoutes({ ...deps, adminToken: deps.config.adminToken }));
   app.use(storeRoutes({ ...deps, adminToken: deps.config.adminToken }));
+  app.use(readModelRoutes(deps));
+  app.use(projectionRoutes({ ...deps, adminToken: deps.config.adminToken }));
   if (deps.metrics) app.use(metricsRoutes(deps.metrics));
   app.use(consoleRoutes());
   app.use((req, _res, next) => next(new HttpProblem(404, 'Not found', `no route ${req.method} ${req.path}`)));

@@ -2,9 +2,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Pool } from '../../db/pool';
+import { latestCorrelatedPosition } from '../../projections';
 import type { SagaEngine } from '../../saga/engine';
 import { OrderRequest, type OrderFulfillmentInput } from '../../sagas/order-fulfillment/input';
 import { HttpProblem } from '../problem';
+import { preferredWaitMs } from '../read-your-writes';
 import { body, parse } from '../validate';
 
 const IdempotencyKey = z
@@ -56,10 +58,13 @@ export function orderRoutes(deps: { engine: SagaEngine; pool: Pool }): Router {
     // start that a crash interrupted after the request was recorded.
     await deps.engine.start('order-fulfillment', sagaId, existing.input);
     const view = await deps.engine.view(sagaId);
+    // For read-your-writes (`?after=`): the saga's newest event so far (its steps run
+    // asynchronously, so 0 until the first one commits, unless `Prefer: wait=<s>`).
+    const position = await latestCorrelatedPosition(deps.pool, sagaId, preferredWaitMs(req));
     res
       .status(202)
       .location(`/sagas/${encodeURIComponent(sagaId)}`)
-      .json({ orderId: existing.input.orderId, sagaId, status: view?.status ?? 'RUNNING' });
+      .json({ orderId: existing.input.orderId, sagaId, status: view?.status ?? 'RUNNING', position });
   });
 
   return router;

@@ -2,18 +2,23 @@ import { DBOS } from '@dbos-inc/dbos-sdk';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { EventStore } from '../../eventstore';
+import { listSagaOverviews, SAGA_OVERVIEW, type Projections } from '../../projections';
 import type { ControlMessage } from '../../saga/definition';
 import type { SagaEngine } from '../../saga/engine';
 import { sagaStreamId } from '../../saga/events';
-import { foldSaga, SAGA_STATUSES, type SagaView } from '../../saga/state';
+import { foldSaga, SAGA_STATUSES } from '../../saga/state';
 import { requireToken } from '../auth';
 import { HttpProblem } from '../problem';
+import { awaitProjection } from '../read-your-writes';
 import { body, params, parse, query } from '../validate';
 
 const SagaParams = z.object({ id: z.string().min(1).max(128) });
 const ListQuery = z.object({
   status: z.enum(SAGA_STATUSES).optional(),
   type: z.string().min(1).optional(),
+  /** The business key, e.g. the order id of an order-fulfillment saga; `orderId` is an alias. */
+  businessKey: z.string().min(1).max(200).optional(),
+  orderId: z.string().min(1).max(200).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 const ActionBody = z.object({ actor: z.string().min(1).max(100).default('operator'), reason: z.string().min(1).max(1000).optional() });
@@ -25,7 +30,7 @@ const ForkBody = z.object({
 });
 const ForkId = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'up to 128 letters, digits, ".", "_", ":" or "-"').optional();
 
-export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; adminToken?: string }): Router {
+export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; projections: Projections; adminToken?: string }): Router {
   const router = Router();
 
   router.get('/sagas/:id', async (req, res) => {
@@ -48,21 +53,11 @@ export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; adminT
     });
   });
 
-  // Folds recent saga streams. The saga-overview projection will serve this at scale.
+  // Served by the saga-overview projection; `?after=<position>` waits for it (read-your-writes).
   router.get('/sagas', async (req, res) => {
-    const q = query(ListQuery, req);
-    const { rows } = await deps.store.pool.query<{ stream_id: string }>(
-      `SELECT stream_id FROM streams WHERE stream_type = 'saga' ORDER BY created_at DESC LIMIT 1000`,
-    );
-    const ids = rows.map((r) => r.stream_id);
-    const events = ids.length ? await deps.store.readStreams(ids) : new Map();
-    const views = ids
-      .map((streamId) => foldSaga(streamId.slice('saga-'.length), events.get(streamId) ?? []))
-      .filter((v): v is SagaView => v !== undefined)
-      .filter((v) => (!q.status || v.status === q.status) && (!q.type || v.type === q.type))
-      .slice(0, q.limit)
-      .map(({ steps, compensations, operatorActions, input, ...summary }) => summary);
-    res.json({ sagas: views });
+    const { orderId, businessKey, ...q } = query(ListQuery, req);
+    await awaitProjection(req, deps.projections, SAGA_OVERVIEW);
+    res.json({ sagas: await listSagaOverviews(deps.store.pool, { ...q, businessKey: businessKey ?? orderId }) });
   });
 
   const act = (action: ControlMessage['action'], schema: z.ZodType<{ actor: string; reason?: string }>) =>

@@ -1,0 +1,37 @@
+import type { Request } from 'express';
+import { z } from 'zod';
+import { MAX_READ_WAIT_MS, type Projections } from '../projections';
+import { HttpProblem } from './problem';
+import { parse } from './validate';
+
+const Position = z.coerce.number().int().min(0);
+const WaitMs = z.coerce.number().int().min(0).max(MAX_READ_WAIT_MS).default(MAX_READ_WAIT_MS);
+
+/**
+ * Read-your-writes. Writes return the global position they wrote; a read
+ * given `?after=<position>` (or the header `X-After-Position`) first waits
+ * until the projection it reads has applied that event, at most `?waitMs=`
+ * (default and cap 5 s). If it has not by then the read fails with 504 rather
+ * than answering with data that silently misses the caller's own write.
+ */
+export async function awaitProjection(req: Request, projections: Projections, name: string): Promise<void> {
+  const raw = req.query.after ?? req.header('x-after-position');
+  if (raw === undefined) return;
+  const after = parse(Position, raw, req.query.after === undefined ? 'header' : 'query');
+  const waitMs = parse(WaitMs, req.query.waitMs, 'query');
+  if (await projections.waitForPosition(name, after, waitMs)) return;
+  throw new HttpProblem(504, 'Read model behind', `projection ${name} has not reached position ${after} within ${waitMs} ms; retry later`, {
+    projection: name,
+    position: after,
+  });
+}
+
+/**
+ * `Prefer: wait=<seconds>` (RFC 7240) on a request that starts work
+ * asynchronously: how long the client accepts to wait for the first write, so
+ * that the position it gets back covers it. Capped like read waits; 0 without.
+ */
+export function preferredWaitMs(req: Request): number {
+  const seconds = /(?:^|[,;\s])wait=(\d+(?:\.\d+)?)/.exec(req.header('prefer') ?? '')?.[1];
+  return seconds === undefined ? 0 : Math.min(Number(seconds) * 1000, MAX_READ_WAIT_MS);
+}
