@@ -58,6 +58,7 @@ async function run(argv: string[]): Promise<number> {
   });
   try {
     if (name && !projections.has(name)) throw new Error(`no projection named ${name}; known: ${readModels().map((p) => p.name).join(', ')}`);
+    await projections.ensure();
     switch (command) {
       case 'status':
         for (const s of await projections.status(name)) console.log(line(s));

@@ -66,26 +66,30 @@ export class Projections {
     return this.byName.has(name);
   }
 
-  /**
-   * Create missing projections (live from position zero), rebuild those whose
-   * live version was built by older rules, and start following the feed.
-   */
+  /** ensure(), then follow the feed. */
   async start(): Promise<void> {
     if (this.runners.size > 0) return;
+    await this.ensure();
     const { owner, notifier, log, projections: _all, ...tuning } = this.options;
     for (const projection of this.byName.values()) {
-      await ensureProjection(this.pool, projection.name, projection.rulesVersion);
-      const versions = await activeVersions(this.pool, projection.name);
-      const live = versions.find((v) => v.status === 'live');
-      if (live && live.rulesVersion < projection.rulesVersion && !versions.some((v) => v.status === 'rebuilding')) {
-        log.info({ projection: projection.name, from: live.rulesVersion, to: projection.rulesVersion }, 'projection rules changed: rebuilding');
-        await startRebuild(this.pool, projection.name, projection.rulesVersion);
-      }
       const runner = new ProjectionRunner(
         { pool: this.pool, store: this.store, projection, notifier, advanced: this.advanced, log },
         { ...DEFAULTS, ...tuning, owner },
       );
       this.runners.set(projection.name, runner.start());
+    }
+  }
+
+  /** Create missing projections (live from position zero); rebuild those whose live version was built by older rules. */
+  async ensure(): Promise<void> {
+    for (const projection of this.byName.values()) {
+      await ensureProjection(this.pool, projection.name, projection.rulesVersion);
+      const versions = await activeVersions(this.pool, projection.name);
+      const live = versions.find((v) => v.status === 'live');
+      if (live && live.rulesVersion < projection.rulesVersion && !versions.some((v) => v.status === 'rebuilding')) {
+        this.options.log.info({ projection: projection.name, from: live.rulesVersion, to: projection.rulesVersion }, 'projection rules changed: rebuilding');
+        await startRebuild(this.pool, projection.name, projection.rulesVersion);
+      }
     }
   }
 
