@@ -1,5 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadAggregate, type CommandHandler, type EventStore, type NewEvent, type RecordedEvent } from '../eventstore';
+import {
+  loadAggregate,
+  type CommandHandler,
+  type CommandTarget,
+  type Decision,
+  type EventStore,
+  type NewEvent,
+  type RecordedEvent,
+} from '../eventstore';
 import type { Logger } from '../log';
 import type { CompensationDefinition, StepCallContext, StepContext, StepDefinition } from './definition';
 import {
@@ -84,7 +92,7 @@ export class StepExecutor {
         StepSucceeded({ step: ctx.step, pivot: def.pivot ?? false, output: work.output, ...timing() }),
         ...(def.completes ? [SagaCompleted({ output: work.output })] : []),
       ];
-      return { commands: work.commands ?? [], events, outcome: { kind: 'ok', output: work.output } };
+      return { commands: work.commands ?? [], events: () => events, outcome: () => ({ kind: 'ok', output: work.output }) };
     }, (error, timing) => [...call.prefix, ...registered, StepFailed({ step: ctx.step, error, ...timing })]);
   }
 
@@ -96,9 +104,13 @@ export class StepExecutor {
     const { step } = ctx;
     return this.attempt(call, def.name, async (timing) => {
       const work = await def.run(ctx);
-      const nothingToUndo = work.nothingToUndo ?? false;
-      const events = [CompensationSucceeded({ step, compensation: def.name, nothingToUndo, ...timing() })];
-      return { commands: work.commands ?? [], events, outcome: { kind: 'ok', nothingToUndo } };
+      // An undo whose commands decided nothing (a release with nothing reserved) undid nothing.
+      const nothingToUndo = (decisions: Decision[]) => work.nothingToUndo ?? decisions.every((d) => d.events.length === 0);
+      return {
+        commands: work.commands ?? [],
+        events: (decisions) => [CompensationSucceeded({ step, compensation: def.name, nothingToUndo: nothingToUndo(decisions), ...timing() })],
+        outcome: (decisions) => ({ kind: 'ok', nothingToUndo: nothingToUndo(decisions) }),
+      };
     }, (error, timing) => [CompensationFailed({ step, compensation: def.name, error, round, ...timing })]);
   }
 
@@ -111,7 +123,12 @@ export class StepExecutor {
   private async attempt(
     call: StepCall,
     name: string,
-    body: (timing: () => Timing) => Promise<{ commands: any[]; events: NewEvent[]; outcome: StepOutcome }>,
+    body: (timing: () => Timing) => Promise<{
+      commands: CommandTarget[];
+      /** The saga's events, from the decisions the commands made (committed with them). */
+      events: (decisions: Decision[]) => NewEvent[];
+      outcome: (decisions: Decision[]) => StepOutcome;
+    }>,
     failureEvents: (error: ErrorInfo, timing: Timing) => NewEvent[],
   ): Promise<StepOutcome> {
     const { sagaId, commandId } = call;
@@ -124,16 +141,20 @@ export class StepExecutor {
       try {
         this.crashIf('before-effect', name);
         const { commands, events, outcome } = await body(timing);
+        let decided: Decision[] = [];
         const result = await handler.handle(commands, {
           commandId,
           metadata: this.metadata(sagaId, commandId),
-          also: () => [{ streamId: sagaStreamId(sagaId), events }],
+          also: (decisions) => {
+            decided = decisions;
+            return [{ streamId: sagaStreamId(sagaId), events: events(decisions) }];
+          },
           knownNew: true,
         });
         this.crashIf('after-commit', name);
         if (result.duplicate) return outcomeOf(await this.deps.store.readPositions(result.append.streams.flatMap((s) => s.positions)));
         log.info({ sagaId, step: name, commandId, attempts, durationMs: timing().durationMs }, 'step succeeded');
-        return outcome;
+        return outcome(decided);
       } catch (err) {
         const error = classify(err);
         if (error.transient && attempts < retry.maxAttempts) {

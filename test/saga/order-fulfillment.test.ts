@@ -81,6 +81,11 @@ test('out of stock compensates without touching the payment', async () => {
   const view = await app.engine.waitFor(sagaId, ['COMPENSATED']);
   expect(view.steps.find((s) => s.name === 'reserveStock')?.error?.code).toBe('INSUFFICIENT_STOCK');
   expect(view.steps.map((s) => s.name)).not.toContain('authorizePayment');
+  // Nothing was reserved, and the trail says so rather than claiming an undo.
+  expect(view.compensations.map((c) => [c.name, c.status, c.nothingToUndo])).toEqual([
+    ['rejectOrder', 'succeeded', false],
+    ['releaseStock', 'succeeded', true],
+  ]);
   expect(await aggregate('inventory', 'sku-few')).toEqual({ onHand: 1, reserved: 0, available: 1 });
   expect(await paymentLedgerOf(app.db.pool, orderId)).toMatchObject({ authorizations: { count: 0 } });
 });
@@ -178,8 +183,9 @@ describe('idempotency key', () => {
   test('the same key and body return the same saga; nothing runs twice', async () => {
     await stock('sku-idem', 5);
     const body = orderBody({ items: [{ sku: 'sku-idem', quantity: 1, unitPrice: 100 }] });
+    // Many at once: the losers of the race must still answer with the winner's saga.
     const results = await Promise.all(
-      Array.from({ length: 5 }, () => http(app, 'POST', '/orders', { body, headers: { 'idempotency-key': 'same-key' } })),
+      Array.from({ length: 20 }, () => http(app, 'POST', '/orders', { body, headers: { 'idempotency-key': 'same-key' } })),
     );
     expect(new Set(results.map((r) => r.status))).toEqual(new Set([202]));
     expect(new Set(results.map((r) => r.body.orderId)).size).toBe(1);

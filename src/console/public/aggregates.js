@@ -28,12 +28,11 @@ export function relatedAggregates(input) {
 }
 
 /**
- * JSON times are cut to milliseconds while Postgres keeps microseconds, so the
- * event's own recordedAt would leave the event itself out: ask for the next
- * millisecond, which includes everything its transaction wrote.
+ * The event store records times at millisecond precision (what JSON carries),
+ * so an event's own recordedAt includes everything its transaction wrote.
  * @param {SagaEvent} event
  */
-export const asOfFor = (event) => new Date(Date.parse(event.recordedAt) + 1).toISOString();
+export const asOfFor = (event) => event.recordedAt;
 
 export function aggregatesView() {
   /** @type {{ type: string, id: string }[]} */

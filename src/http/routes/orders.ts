@@ -48,7 +48,17 @@ export function orderRoutes(deps: { engine: SagaEngine; pool: Pool }): Router {
        UNION ALL SELECT request_hash, input FROM saga_requests WHERE saga_id = $1 AND NOT EXISTS (SELECT 1 FROM ins)`,
       [sagaId, fresh.orderId, hash, JSON.stringify(fresh)],
     );
-    const existing = rows[0];
+    // A concurrent first request with this key committed after this statement's
+    // snapshot was taken: the insert found the conflict but the select cannot
+    // see the row. A new statement (a new snapshot) can.
+    const existing =
+      rows[0] ??
+      (
+        await deps.pool.query<{ request_hash: string; input: OrderFulfillmentInput }>(
+          'SELECT request_hash, input FROM saga_requests WHERE saga_id = $1',
+          [sagaId],
+        )
+      ).rows[0];
     if (existing.request_hash !== hash) {
       throw new HttpProblem(409, 'Idempotency key reused', `Idempotency-Key ${sagaId} was used for a different request`, {
         errors: [{ field: 'Idempotency-Key', message: 'already used with a different body' }],
