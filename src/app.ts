@@ -41,7 +41,24 @@ export function createRegistry(): EventRegistry {
  * The composition root: database → event store → providers → saga engine
  * (registered before DBOS launches) → DBOS → HTTP.
  */
+/**
+ * DBOS loads the Conductor client (an optional package) lazily, deep inside
+ * launch; check before anything starts, so a missing install is a clear
+ * start-up error.
+ */
+export function assertConductorClient(config: Config, resolve = createRequire(__filename).resolve): void {
+  if (!config.conductorKey) return;
+  try {
+    resolve('@dbos-inc/dbos-enterprise');
+  } catch {
+    throw new Error(
+      'DBOS_CONDUCTOR_KEY is set but @dbos-inc/dbos-enterprise is not installed: install it (npm i @dbos-inc/dbos-enterprise@~5.3.0) or unset the key',
+    );
+  }
+}
+
 export async function startApp(config: Config, log: Logger, options: { listen?: boolean } = {}): Promise<App> {
+  assertConductorClient(config);
   const db = await openDatabase(config, (msg) => log.info(msg));
   const metrics = new Metrics(db.pool, log);
   const store = new EventStore(db.pool, createRegistry(), { onAppended: metrics.onAppended });
@@ -127,17 +144,6 @@ async function launchDbos(config: Config, url: string, log: Logger): Promise<voi
     executorID: config.executorId,
     logLevel: config.logLevel,
   });
-  if (config.conductorKey) {
-    // DBOS loads this optional package lazily, deep inside launch; check first
-    // so a missing install is a clear start-up error.
-    try {
-      createRequire(__filename).resolve('@dbos-inc/dbos-enterprise');
-    } catch {
-      throw new Error(
-        'DBOS_CONDUCTOR_KEY is set but @dbos-inc/dbos-enterprise is not installed: install it (npm i @dbos-inc/dbos-enterprise@~5.3.0) or unset the key',
-      );
-    }
-    log.info('connecting to DBOS Conductor');
-  }
+  if (config.conductorKey) log.info('connecting to DBOS Conductor');
   await DBOS.launch(config.conductorKey ? { conductorKey: config.conductorKey } : undefined);
 }

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
+import { startApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/log';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 
 let db: TestDatabase;
@@ -53,4 +55,12 @@ describe('configuration', () => {
     expect(loadConfig({ DATABASE_URL: 'postgresql://u@h:5432/d' }).databaseUrl).toBe('postgresql://u@h:5432/d');
     expect(loadConfig({ PORT: '4000' }).executorId).toMatch(/-4000$/);
   });
+});
+
+test('a Conductor key without the Conductor client package stops start-up with a clear message, before anything starts', async () => {
+  const config = { ...loadConfig({}), conductorKey: 'key', databaseUrl: 'postgresql://nobody@127.0.0.1:1/none' };
+  // The unreachable database proves the check comes first.
+  await expect(startApp(config, createLogger('silent'))).rejects.toThrow(
+    'DBOS_CONDUCTOR_KEY is set but @dbos-inc/dbos-enterprise is not installed',
+  );
 });
