@@ -2,6 +2,7 @@ export * from './aggregate';
 export * from './command-handler';
 export * from './decider';
 export * from './errors';
+export * from './poll-loop';
 export * from './registry';
 export * from './snapshots';
 export * from './store';

@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { EventStore } from './store';
 import type { Checkpoint, RecordedEvent } from './types';
 import { START } from './types';
+import { PollLoop } from './poll-loop';
 
 export const APPEND_CHANNEL = 'events_appended';
 
@@ -64,15 +65,7 @@ export interface SubscriptionOptions {
  * (txid, position) order, which for every stream is stream order.
  */
 export class Subscription {
-  private running = false;
-  private loop?: Promise<void>;
-  private wake?: () => void;
-  /** An append was announced since the last read began. */
-  private notified = false;
-  private readonly onAppend = () => {
-    this.notified = true;
-    this.wake?.();
-  };
+  private readonly loop: PollLoop;
   checkpoint: Checkpoint;
 
   constructor(
@@ -80,21 +73,22 @@ export class Subscription {
     private readonly options: SubscriptionOptions,
   ) {
     this.checkpoint = options.from ?? START;
+    this.loop = new PollLoop({
+      tick: () => this.pollOnce(),
+      notifier: options.notifier,
+      minPollMs: 10,
+      maxPollMs: options.pollMs ?? 100,
+      onError: (err) => options.onError?.(err),
+    });
   }
 
   start(): this {
-    if (this.running) return this;
-    this.running = true;
-    this.options.notifier?.on('append', this.onAppend);
-    this.loop = this.run();
+    this.loop.start();
     return this;
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    this.options.notifier?.off('append', this.onAppend);
-    this.wake?.();
-    await this.loop;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Read and handle one batch; returns how many events were handled. */
@@ -108,39 +102,5 @@ export class Subscription {
     const last = events[events.length - 1];
     this.checkpoint = { txid: last.txid, position: last.globalPosition };
     return events.length;
-  }
-
-  private async run(): Promise<void> {
-    const pollMs = this.options.pollMs ?? 100;
-    // After an announced append that is not readable yet (an older transaction
-    // elsewhere on the server is still open), look again soon, backing off,
-    // rather than sleeping a whole poll interval.
-    let heldBackMs = 0;
-    while (this.running) {
-      const announced = this.notified;
-      this.notified = false;
-      let handled = 0;
-      try {
-        handled = await this.pollOnce();
-      } catch (err) {
-        this.options.onError?.(err);
-      }
-      if (handled > 0) {
-        heldBackMs = 0;
-        continue;
-      }
-      if (!this.running) break;
-      if (announced) heldBackMs = 10;
-      else if (heldBackMs > 0) heldBackMs = heldBackMs * 2 > pollMs ? 0 : heldBackMs * 2;
-      if (this.notified) continue; // announced while we were reading
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, heldBackMs || pollMs);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
-    }
   }
 }

@@ -1,5 +1,5 @@
 import type { Pool } from '../db/pool';
-import type { AppendNotifier, CommandHandler, EventStore, RecordedEvent } from '../eventstore';
+import { PollLoop, type AppendNotifier, type CommandHandler, type EventStore, type RecordedEvent } from '../eventstore';
 import type { Logger } from '../log';
 import { advanceCheckpoint, ensureCheckpoint, readCheckpoint, tryLock } from './checkpoint';
 import { reactionId, type ProcessManager } from './definition';
@@ -39,31 +39,35 @@ export type BatchResult =
  * lock only keeps processes from doing that work twice in the common case.
  */
 export class ProcessManagerRunner {
-  private running = false;
-  private loop?: Promise<void>;
-  private wake?: () => void;
-  private readonly onAppend = () => this.wake?.();
+  private readonly loop: PollLoop;
 
   constructor(
     private readonly deps: RunnerDeps,
     readonly pm: ProcessManager,
     private readonly options: RunnerOptions = {},
-  ) {}
+  ) {
+    this.loop = new PollLoop({
+      tick: async () => {
+        const result = await this.runBatch();
+        return result.kind === 'handled' ? result.events : 0;
+      },
+      notifier: deps.notifier,
+      minPollMs: 10,
+      maxPollMs: options.pollMs ?? 250,
+      onError: (err, failures) =>
+        deps.log.error({ err, processManager: pm.name, failures }, 'process manager batch failed; retrying'),
+    });
+  }
 
   async start(): Promise<this> {
-    if (this.running) return this;
+    if (this.loop.isRunning) return this;
     await ensureCheckpoint(this.deps.pool, this.pm.name);
-    this.running = true;
-    this.deps.notifier?.on('append', this.onAppend);
-    this.loop = this.run();
+    this.loop.start();
     return this;
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    this.deps.notifier?.off('append', this.onAppend);
-    this.wake?.();
-    await this.loop;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Lock, read after the checkpoint, react to each event, advance the checkpoint, commit. */
@@ -113,36 +117,5 @@ export class ProcessManagerRunner {
       this.deps.log.info({ processManager: this.pm.name, eventId: event.eventId, reaction: reaction.kind, id }, 'process manager reacted');
     }
     return reactions.length;
-  }
-
-  private async run(): Promise<void> {
-    const pollMs = this.options.pollMs ?? 250;
-    let failures = 0;
-    while (this.running) {
-      let result: BatchResult | undefined;
-      try {
-        result = await this.runBatch();
-        failures = 0;
-      } catch (err) {
-        failures++;
-        this.deps.log.error({ err, processManager: this.pm.name, failures }, 'process manager batch failed; retrying');
-      }
-      if (result?.kind === 'handled' || !this.running) continue;
-      // Back off on repeated failures so a stuck event does not flood the log.
-      await this.sleep(failures === 0 ? pollMs : Math.min(30_000, pollMs * 2 ** failures));
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    }).finally(() => {
-      this.wake = undefined;
-    });
   }
 }

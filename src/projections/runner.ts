@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from '../db/pool';
-import type { AppendNotifier, EventStore } from '../eventstore';
+import { PollLoop, type AppendNotifier, type EventStore } from '../eventstore';
 import type { Logger } from '../log';
 import { runBatch, type BatchContext, type BatchResult } from './batch';
 import { activeVersions, markCleaned, releaseLeases, retiredUncleaned } from './checkpoints';
@@ -49,18 +49,21 @@ export class ProjectionRunner {
   private readonly ctx: BatchContext;
   /** Per version: how many more events to take one at a time after a failed batch. */
   private readonly isolating = new Map<number, number>();
-  private running = false;
-  private loop?: Promise<void>;
-  private wakeUp?: () => void;
-  /** A wake-up that came while a tick was running: the next pause ends at once. */
-  private wokenDuringTick = false;
-  private readonly onAppend = () => this.wake();
+  private readonly loop: PollLoop;
+  private starting?: Promise<void>;
 
   constructor(
     private readonly deps: RunnerDeps,
     private readonly options: RunnerOptions,
   ) {
     this.ctx = { pool: deps.pool, store: deps.store, projection: deps.projection, owner: options.owner, leaseTtlMs: options.leaseTtlMs };
+    this.loop = new PollLoop({
+      tick: () => this.tick(),
+      notifier: deps.notifier,
+      minPollMs: options.minPollMs,
+      maxPollMs: options.maxPollMs,
+      onError: (err) => deps.log.error({ err, projection: this.name }, 'projection runner failed; retrying'),
+    });
   }
 
   get name(): string {
@@ -68,26 +71,25 @@ export class ProjectionRunner {
   }
 
   start(): this {
-    if (this.running) return this;
-    this.running = true;
-    this.deps.notifier?.on('append', this.onAppend);
-    this.loop = this.run();
+    if (this.starting) return this;
+    // Rows of versions a rebuild retired (also after a crash in between) go first.
+    this.starting = this.cleanUp()
+      .catch((err) => this.deps.log.warn({ err, projection: this.name }, 'projection clean-up failed'))
+      .then(() => this.loop.start());
     return this;
   }
 
   /** `releaseLeases: false` leaves the lease to expire, as a crash would (tests). */
   async stop(options: { releaseLeases?: boolean } = {}): Promise<void> {
-    if (!this.running) return;
-    this.running = false;
-    this.deps.notifier?.off('append', this.onAppend);
-    this.wake();
-    await this.loop;
+    if (!this.starting) return;
+    await this.starting;
+    this.starting = undefined;
+    await this.loop.stop();
     if (options.releaseLeases !== false) await releaseLeases(this.deps.pool, this.options.owner, this.name).catch(() => {});
   }
 
   wake(): void {
-    if (this.wakeUp) this.wakeUp();
-    else this.wokenDuringTick = true;
+    this.loop.wake();
   }
 
   /** One batch for each version this process may work on; returns the events handled. */
@@ -159,47 +161,5 @@ export class ProjectionRunner {
       await this.cleanUp();
     }
     return result.kind === 'applied' ? result.count : 0;
-  }
-
-  private async run(): Promise<void> {
-    const { minPollMs, maxPollMs } = this.options;
-    let idleMs = minPollMs;
-    await this.cleanUp().catch((err) => this.deps.log.warn({ err, projection: this.name }, 'projection clean-up failed'));
-    while (this.running) {
-      let handled = 0;
-      this.wokenDuringTick = false;
-      try {
-        handled = await this.tick();
-      } catch (err) {
-        this.deps.log.error({ err, projection: this.name }, 'projection runner failed; retrying');
-        idleMs = maxPollMs;
-      }
-      if (handled > 0) {
-        idleMs = minPollMs;
-        continue;
-      }
-      if (!this.running) break;
-      const woken = await this.pause(idleMs);
-      idleMs = woken ? minPollMs : Math.min(idleMs * 2, maxPollMs);
-    }
-  }
-
-  /** Resolves true when woken (a NOTIFY, a rebuild request), false on timeout. */
-  private pause(ms: number): Promise<boolean> {
-    if (this.wokenDuringTick) {
-      this.wokenDuringTick = false;
-      return Promise.resolve(true);
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wakeUp = undefined;
-        resolve(false);
-      }, ms);
-      this.wakeUp = () => {
-        clearTimeout(timer);
-        this.wakeUp = undefined;
-        resolve(true);
-      };
-    });
   }
 }
