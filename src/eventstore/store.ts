@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { EventStoreError, WrongExpectedVersionError, type ExpectedVersion } from './errors';
 import type { EventRegistry } from './registry';
+import { APPEND_CHANNEL } from './subscription';
 import type {
   AppendOptions,
   AppendResult,
@@ -135,7 +136,9 @@ export class EventStore {
       cols.meta,
       cols.corr,
       cols.caus,
-      this.options.notify ?? true,
+      // Inside a caller's transaction the NOTIFY must ride along (it is sent at
+      // that commit); our own appends announce after commit instead (announce()).
+      (this.options.notify ?? true) && db !== this.pool,
     ];
     const sql = `SELECT append_events($1, $2, $3, $4, $5::uuid[], $6, $7, $8::jsonb[], $9::jsonb[], $10, $11, $12) AS r`;
     for (let attempt = 1; ; attempt++) {
@@ -144,7 +147,10 @@ export class EventStore {
         const result = toAppendResult(rows[0].r);
         // Postgres locks (and reports) streams in name order; hand them back in the caller's.
         result.streams.sort((a, b) => streamIds.indexOf(a.streamId) - streamIds.indexOf(b.streamId));
-        if (!result.duplicate && db === this.pool) this.options.onAppended?.(writes, result);
+        if (!result.duplicate && db === this.pool) {
+          this.announce();
+          this.options.onAppended?.(writes, result);
+        }
         return result;
       } catch (err) {
         const e = err as { code?: string; detail?: string };
@@ -158,6 +164,24 @@ export class EventStore {
         throw err;
       }
     }
+  }
+
+  private announcing = false;
+
+  /**
+   * Wake subscribers after our own appends commit: one NOTIFY for all appends
+   * that finished in the same turn of the event loop, sent outside their
+   * transactions. A NOTIFY inside a transaction holds a cluster-wide lock until
+   * the commit is flushed, which made concurrent appends queue behind one
+   * another. Subscribers poll as well, so a lost wake-up only costs latency.
+   */
+  private announce(): void {
+    if (!(this.options.notify ?? true) || this.announcing) return;
+    this.announcing = true;
+    setImmediate(() => {
+      this.announcing = false;
+      this.pool.query(`SELECT pg_notify('${APPEND_CHANNEL}', '')`).catch(() => {});
+    });
   }
 
   /** The recorded result of a command id, if it ran. */

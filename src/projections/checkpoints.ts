@@ -75,8 +75,11 @@ export async function ensureProjection(db: Queryable, name: string, rulesVersion
 export async function activeVersions(db: Queryable, name: string): Promise<(VersionRow & { pending: boolean })[]> {
   const { rows } = await db.query<Row & { pending: boolean }>(
     `SELECT ${COLUMNS},
-            EXISTS (SELECT 1 FROM events e WHERE (e.txid, e.global_position) > (c.txid, c.position)
-                       AND e.txid < pg_snapshot_xmin(pg_current_snapshot())) AS pending
+            -- The next event in feed order, visible or not, is one index probe;
+            -- filtering on visibility inside the subquery made Postgres scan.
+            coalesce((SELECT e.txid < pg_snapshot_xmin(pg_current_snapshot()) FROM events e
+                       WHERE (e.txid, e.global_position) > (c.txid, c.position)
+                       ORDER BY e.txid, e.global_position LIMIT 1), false) AS pending
        FROM projection_checkpoints c WHERE name = $1 AND status <> 'retired' ORDER BY version`,
     [name],
   );
