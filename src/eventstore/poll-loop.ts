@@ -11,6 +11,11 @@ export interface PollLoopOptions {
   minPollMs: number;
   /** The longest pause between rounds when nothing happens. */
   maxPollMs: number;
+  /**
+   * After a wake-up, wait this long before the round, so the appends of many
+   * concurrent writers are taken in one batch rather than one round each.
+   */
+  coalesceMs?: number;
   onError: (err: unknown, failures: number) => void;
 }
 
@@ -82,6 +87,7 @@ export class PollLoop {
       }
       const woken = await this.pause(idleMs, true);
       idleMs = woken ? minPollMs : Math.min(idleMs * 2, maxPollMs);
+      if (woken && this.options.coalesceMs) await new Promise((r) => setTimeout(r, this.options.coalesceMs));
     }
   }
 

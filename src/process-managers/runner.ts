@@ -54,6 +54,7 @@ export class ProcessManagerRunner {
       notifier: deps.notifier,
       minPollMs: 10,
       maxPollMs: options.pollMs ?? 250,
+      coalesceMs: 10,
       onError: (err, failures) =>
         deps.log.error({ err, processManager: pm.name, failures }, 'process manager batch failed; retrying'),
     });
@@ -73,6 +74,8 @@ export class ProcessManagerRunner {
   /** Lock, read after the checkpoint, react to each event, advance the checkpoint, commit. */
   async runBatch(): Promise<BatchResult> {
     const { pool, store } = this.deps;
+    // Idle wake-ups (most appends concern others) cost one probe, not a transaction.
+    if (!(await store.hasEventsAfter(await readCheckpoint(pool, this.pm.name)))) return { kind: 'caught-up' };
     const client = await pool.connect();
     try {
       await client.query('BEGIN');

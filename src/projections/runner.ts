@@ -62,6 +62,7 @@ export class ProjectionRunner {
       notifier: deps.notifier,
       minPollMs: options.minPollMs,
       maxPollMs: options.maxPollMs,
+      coalesceMs: 10,
       onError: (err) => deps.log.error({ err, projection: this.name }, 'projection runner failed; retrying'),
     });
   }
