@@ -88,7 +88,7 @@ async function benchSubscriber(db: BenchDb) {
   const notifier = new AppendNotifier(db.url);
   await notifier.start();
   const head = await db.pool.query<{ txid: string; position: number }>(
-    `SELECT txid::text AS txid, global_position AS position FROM events ORDER BY txid DESC, global_position DESC LIMIT 1`,
+    `SELECT txid::text AS txid, global_position AS position FROM events ORDER BY events.txid DESC, events.global_position DESC LIMIT 1`,
   );
   const applied: { position: number; ms: number }[] = [];
   let checkpoint = 0;
