@@ -1,0 +1,37 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { http, orderBody, startTestApp, type TestApp } from '../support/app';
+
+/** DBOS's own CLI reads dbos-config.yaml: with DATABASE_URL set it needs no other flags. */
+const run = promisify(execFile);
+const ROOT = path.resolve(__dirname, '../..');
+let app: TestApp;
+
+beforeAll(async () => {
+  app = await startTestApp('dbos_cli');
+});
+afterAll(() => app.close());
+
+const dbos = async (...args: string[]) => {
+  const { stdout } = await run(path.join(ROOT, 'node_modules/.bin/dbos'), args, {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: app.testDb.url },
+  });
+  return JSON.parse(stdout);
+};
+
+test('npx dbos workflow list | get | steps show our sagas', async () => {
+  await http(app, 'POST', '/inventory/sku-cli/stock', { body: { quantity: 3 }, token: true });
+  const res = await http(app, 'POST', '/orders', {
+    body: orderBody({ items: [{ sku: 'sku-cli', quantity: 1, unitPrice: 100 }] }),
+    headers: { 'idempotency-key': 'cli-saga' },
+  });
+  await app.engine.waitFor(res.body.sagaId, ['COMPLETED']);
+
+  const list = (await dbos('workflow', 'list')) as { workflowID: string; workflowName: string; status: string }[];
+  expect(list).toEqual(expect.arrayContaining([expect.objectContaining({ workflowID: 'cli-saga', workflowName: 'saga.order-fulfillment', status: 'SUCCESS' })]));
+  expect(await dbos('workflow', 'get', 'cli-saga')).toMatchObject({ workflowID: 'cli-saga', applicationVersion: 'saga-orchestrator-v1' });
+  const steps = (await dbos('workflow', 'steps', 'cli-saga')) as { name: string }[];
+  expect(steps.map((s) => s.name)).toEqual(['placeOrder', 'reserveStock', 'authorizePayment', 'bookShipment', 'capturePayment', 'confirmOrder']);
+});
