@@ -1,7 +1,7 @@
 import { CommandHandler, EventStore, type RecordedEvent } from '../../src/eventstore';
 import { createLogger } from '../../src/log';
 import { ProcessManagerRunner, reactionId, type ProcessManager } from '../../src/process-managers';
-import { createTestDatabase, type TestDatabase } from '../support/db';
+import { createTestDatabase, feedCaughtUp, type TestDatabase } from '../support/db';
 import { Added, counter, testRegistry } from '../support/events';
 
 /**
@@ -87,10 +87,12 @@ test('a replayed event is harmless: rewound to zero, every reaction meets its re
 });
 
 test('one batch at a time: a runner stands by while another process holds the lock', async () => {
-  await add(1);
   const r = runner();
   await r.start();
   await r.stop();
+  // Work waiting, and visible (test files share one server: see feedCaughtUp).
+  await add(1);
+  await feedCaughtUp(db.pool);
   const other = await db.pool.connect();
   try {
     await other.query('BEGIN');
