@@ -93,17 +93,22 @@ export async function startApp(config: Config, log: Logger, options: { listen?: 
   await notifier.start();
   // Every process runs every projection; a lease per projection keeps one applier at a time.
   const projections = new Projections(db.pool, store, { owner: config.executorId, projections: readModels(), notifier, log });
-  await projections.start();
+  // READ_SIDE=off: this process only orchestrates; the read models exist (reads
+  // answer) and whichever process runs the read side keeps them up to date.
+  if (config.readSide) await projections.start();
+  else await projections.ensure();
   metrics.useProjections(() => projections.lagReport());
   // Event-driven flows (a return request starts the return saga); they start sagas, so after DBOS.
-  const processManagers = await startProcessManagers({
-    pool: db.pool,
-    store,
-    handler,
-    startSaga: (type, sagaId, input) => engine.start(type, sagaId, input),
-    notifier,
-    log,
-  });
+  const processManagers: RunningProcessManagers = config.readSide
+    ? await startProcessManagers({
+        pool: db.pool,
+        store,
+        handler,
+        startSaga: (type, sagaId, input) => engine.start(type, sagaId, input),
+        notifier,
+        log,
+      })
+    : { runners: [], stop: async () => {} };
 
   const app: App = {
     config,

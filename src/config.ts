@@ -39,6 +39,7 @@ export const EnvSchema = z.object({
   STEP_RETRY_BASE_MS: int(0).default(200),
   RECOVERY_ROUNDS: int(1).default(3),
   RECOVERY_ROUND_DELAY_MS: int(0).default(2000),
+  READ_SIDE: z.enum(['on', 'off']).default('on'),
   SAGA_CRASH_POINT: z
     .string()
     .regex(/^(before-effect|after-commit):\w+$/, 'before-effect:<step> or after-commit:<step>')
@@ -79,6 +80,11 @@ export interface Config {
   recoveryRoundDelayMs: number;
   /** Crash tests and the crash demo only: where to SIGKILL this process. */
   crashPoint?: string;
+  /**
+   * Run the projections and process managers in this process. Off, the
+   * process only orchestrates; some other process must run the read side.
+   */
+  readSide: boolean;
 }
 
 export class ConfigError extends Error {
@@ -136,5 +142,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = process.c
     recoveryRounds: e.RECOVERY_ROUNDS,
     recoveryRoundDelayMs: e.RECOVERY_ROUND_DELAY_MS,
     crashPoint: e.SAGA_CRASH_POINT,
+    readSide: e.READ_SIDE === 'on',
   };
 }

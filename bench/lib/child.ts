@@ -59,6 +59,8 @@ export async function startServer(options: StartOptions): Promise<ServerChild> {
     PGAPPNAME: SERVER_APP_NAME,
     // Keep pg's "already executing a query" deprecation notice out of the logs.
     NODE_NO_WARNINGS: '1',
+    // BENCH_READ_SIDE=off: measure our server as an orchestrator-only process.
+    ...(options.entry === 'ours' && process.env.BENCH_READ_SIDE ? { READ_SIDE: process.env.BENCH_READ_SIDE } : {}),
     ...options.env,
   };
   mkdirSync(LOG_DIR, { recursive: true });
