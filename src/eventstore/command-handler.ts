@@ -101,7 +101,7 @@ export class CommandHandler {
   }
 
   private async replay(append: AppendResult): Promise<HandleResult> {
-    const recorded = await this.store.readPositions(append.streams.flatMap((s) => s.positions));
+    const recorded = await this.store.readAppended(append);
     return {
       duplicate: true,
       append,

@@ -243,6 +243,11 @@ export class EventStore {
     return rows.map((r) => this.toEvent(r, 'keep'));
   }
 
+  /** The events an append wrote: what a repeated command id answers with. */
+  readAppended(result: { streams: { positions: number[] }[] }, db: Queryable = this.pool): Promise<RecordedEvent[]> {
+    return this.readPositions(result.streams.flatMap((s) => s.positions), db);
+  }
+
   /** Whole streams at once, keyed by stream id (for folding many small streams). */
   async readStreams(streamIds: string[], db: Queryable = this.pool): Promise<Map<string, RecordedEvent[]>> {
     const { rows } = await db.query<EventRow>(

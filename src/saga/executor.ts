@@ -152,7 +152,7 @@ export class StepExecutor {
           knownNew: true,
         });
         this.crashIf('after-commit', name);
-        if (result.duplicate) return outcomeOf(await this.deps.store.readPositions(result.append.streams.flatMap((s) => s.positions)));
+        if (result.duplicate) return outcomeOf(await this.deps.store.readAppended(result.append));
         log.info({ sagaId, step: name, commandId, attempts, durationMs: timing().durationMs }, 'step succeeded');
         return outcome(decided);
       } catch (err) {
@@ -167,7 +167,7 @@ export class StepExecutor {
           commandId,
           metadata: this.metadata(sagaId, commandId),
         });
-        if (appended.duplicate) return outcomeOf(await this.deps.store.readPositions(appended.streams.flatMap((s) => s.positions)));
+        if (appended.duplicate) return outcomeOf(await this.deps.store.readAppended(appended));
         return { kind: 'failed', error, attempts };
       }
     }
@@ -216,7 +216,7 @@ export class StepExecutor {
       [commandId, sagaStreamId(sagaId)],
     );
     const { result, cancel, deadline } = rows[0];
-    const recorded = result ? await this.deps.store.readPositions(result.streams.flatMap((s) => s.positions)) : undefined;
+    const recorded = result ? await this.deps.store.readAppended(result) : undefined;
     return { recorded, cancelRequested: cancel ?? undefined, deadline: deadline ?? undefined };
   }
 }
