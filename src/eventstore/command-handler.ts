@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadAggregate } from './aggregate';
+import { loadAggregates, type Loaded } from './aggregate';
 import type { Decider, DomainEvent } from './decider';
 import { ConcurrencyRetriesExhaustedError, isWrongExpectedVersion } from './errors';
 import type { SnapshotStore } from './snapshots';
@@ -68,18 +68,9 @@ export class CommandHandler {
     }
     const maxAttempts = options.maxAttempts ?? 10;
     for (let attempt = 1; ; attempt++) {
-      const decisions: Decision[] = [];
-      for (const target of targets) {
-        const loaded = await loadAggregate(this.store, this.snapshots, target.decider, target.streamId);
-        const events = target.decider.decide(target.command, loaded.state);
-        const state = events.reduce(target.decider.evolve, loaded.state);
-        decisions.push({ streamId: target.streamId, version: loaded.version, events, state });
-      }
-      const writes: StreamWrite[] = decisions.map((d) => ({
-        streamId: d.streamId,
-        expected: d.version,
-        events: d.events.map((e): NewEvent => ({ type: e.type, data: e.data })),
-      }));
+      const loaded = await loadAggregates(this.store, targets, this.store.pool, this.snapshots !== undefined);
+      const decisions = decideAll(targets, loaded);
+      const writes = decisionWrites(decisions);
       writes.push(...(options.also?.(decisions) ?? []));
       try {
         const append = await this.store.appendMany(writes, { commandId: options.commandId, metadata: options.metadata });
@@ -111,15 +102,41 @@ export class CommandHandler {
   }
 
   private async snapshotIfDue(targets: CommandTarget[], decisions: Decision[], append: AppendResult): Promise<void> {
-    if (!this.snapshots) return;
-    for (const [i, decision] of decisions.entries()) {
-      const written = append.streams.find((s) => s.streamId === decision.streamId);
-      if (!written || !this.snapshots.isDue(written.previousVersion, written.version)) continue;
-      const { decider } = targets[i];
-      // A cache: a failed write only means a longer fold next time.
-      await this.snapshots
-        .save(decision.streamId, decider.name, decider.version, written.version, decision.state)
-        .catch(() => {});
-    }
+    // A cache: a failed write only means a longer fold next time.
+    await this.snapshots?.saveDue(targets, decisions, append).catch(() => {});
   }
+}
+
+/**
+ * Decide every target on its loaded state, in order. Two commands on one
+ * stream see each other: the second decides on the state after the first.
+ * Throws the first DomainError (nothing is written then).
+ */
+export function decideAll(targets: CommandTarget[], loaded: Loaded<unknown>[]): Decision[] {
+  const latest = new Map<string, Decision>();
+  const decisions: Decision[] = [];
+  targets.forEach((target, i) => {
+    const before = latest.get(target.streamId);
+    const state = before ? before.state : loaded[i].state;
+    const events = target.decider.decide(target.command, state);
+    const decision: Decision = {
+      streamId: target.streamId,
+      version: before ? before.version : loaded[i].version,
+      events: [...(before?.events ?? []), ...events],
+      state: events.reduce(target.decider.evolve, state),
+    };
+    latest.set(target.streamId, decision);
+    decisions.push(decision);
+  });
+  // One decision per stream: the last, which carries the stream's events so far.
+  return decisions.filter((d) => latest.get(d.streamId) === d);
+}
+
+/** The appends committing `decisions`, each stream checked against the version it was decided on. */
+export function decisionWrites(decisions: Decision[]): StreamWrite[] {
+  return decisions.map((d) => ({
+    streamId: d.streamId,
+    expected: d.version,
+    events: d.events.map((e): NewEvent => ({ type: e.type, data: e.data })),
+  }));
 }

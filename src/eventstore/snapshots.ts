@@ -1,4 +1,6 @@
+import type { AggregateRef } from './aggregate';
 import type { Queryable } from './store';
+import type { AppendResult } from './types';
 
 /**
  * Snapshots are a cache of folded state, never a source of truth: losing one
@@ -20,14 +22,36 @@ export class SnapshotStore {
     return this.every > 0 && Math.floor(version / this.every) > Math.floor(previousVersion / this.every);
   }
 
-  async save(streamId: string, reducer: string, reducerVersion: number, streamPosition: number, state: unknown): Promise<void> {
+  async save(
+    streamId: string,
+    reducer: string,
+    reducerVersion: number,
+    streamPosition: number,
+    state: unknown,
+    db: Queryable = this.db,
+  ): Promise<void> {
     // recorded_at of the event it folds up to lets "as of time T" use it safely.
-    await this.db.query(
+    await db.query(
       `INSERT INTO snapshots (stream_id, reducer, reducer_version, stream_position, event_recorded_at, state)
        SELECT $1, $2, $3, $4, recorded_at, $5 FROM events WHERE stream_id = $1 AND stream_position = $4
        ON CONFLICT DO NOTHING`,
       [streamId, reducer, reducerVersion, streamPosition, JSON.stringify(state)],
     );
+  }
+
+  /** Snapshot every decided stream that passed a multiple of `every` in `append`. */
+  async saveDue(
+    refs: AggregateRef[],
+    decisions: { streamId: string; state: unknown }[],
+    append: AppendResult,
+    db: Queryable = this.db,
+  ): Promise<void> {
+    for (const decision of decisions) {
+      const written = append.streams.find((s) => s.streamId === decision.streamId);
+      const ref = refs.find((r) => r.streamId === decision.streamId);
+      if (!written || !ref || !this.isDue(written.previousVersion, written.version)) continue;
+      await this.save(decision.streamId, ref.decider.name, ref.decider.version, written.version, decision.state, db);
+    }
   }
 
   /** The newest snapshot at or before a version and a time. */

@@ -136,9 +136,10 @@ export class EventStore {
       cols.meta,
       cols.corr,
       cols.caus,
-      // Inside a caller's transaction the NOTIFY must ride along (it is sent at
-      // that commit); our own appends announce after commit instead (announce()).
-      (this.options.notify ?? true) && db !== this.pool,
+      // Inside a caller's transaction the NOTIFY rides along (it is sent at that
+      // commit) unless the caller announces after its commit (committed());
+      // our own appends announce after commit too.
+      (this.options.notify ?? true) && db !== this.pool && !options.announceAfterCommit,
     ];
     const sql = `SELECT append_events($1, $2, $3, $4, $5::uuid[], $6, $7, $8::jsonb[], $9::jsonb[], $10, $11, $12) AS r`;
     for (let attempt = 1; ; attempt++) {
@@ -147,10 +148,7 @@ export class EventStore {
         const result = toAppendResult(rows[0].r);
         // Postgres locks (and reports) streams in name order; hand them back in the caller's.
         result.streams.sort((a, b) => streamIds.indexOf(a.streamId) - streamIds.indexOf(b.streamId));
-        if (!result.duplicate && db === this.pool) {
-          this.announce();
-          this.options.onAppended?.(writes, result);
-        }
+        if (!result.duplicate && db === this.pool) this.committed(writes, result);
         return result;
       } catch (err) {
         const e = err as { code?: string; detail?: string };
@@ -164,6 +162,26 @@ export class EventStore {
         throw err;
       }
     }
+  }
+
+  /**
+   * Tell subscribers and metrics about an append that committed. Our own
+   * appends call it; a caller that appended inside its own transaction with
+   * `announceAfterCommit` calls it after that commit.
+   */
+  committed(writes: StreamWrite[], result: AppendResult): void {
+    this.announce();
+    this.options.onAppended?.(writes, result);
+  }
+
+  /**
+   * Lock streams for the rest of the caller's transaction, the same locks
+   * every append takes (migrations/006_stream_locks.sql). Taken before
+   * reading, they make load → decide → append free of conflicts: no other
+   * writer can append to these streams until the caller commits.
+   */
+  async lockStreams(streamIds: string[], db: Queryable): Promise<void> {
+    await db.query('SELECT lock_streams($1::text[])', [streamIds]);
   }
 
   private announcing = false;
@@ -212,6 +230,15 @@ export class EventStore {
         options.asOf ?? null,
         options.limit ?? null,
       ],
+    );
+    return rows.map((r) => this.toEvent<T>(r, 'throw'));
+  }
+
+  /** The events of given types in one stream, in order (e.g. a saga's operator requests). */
+  async readStreamTypes<T = unknown>(streamId: string, types: string[], db: Queryable = this.pool): Promise<RecordedEvent<T>[]> {
+    const { rows } = await db.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND type = ANY($2::text[]) ORDER BY stream_position`,
+      [streamId, types],
     );
     return rows.map((r) => this.toEvent<T>(r, 'throw'));
   }

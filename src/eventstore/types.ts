@@ -53,6 +53,12 @@ export interface AppendOptions {
   commandId?: string;
   /** Metadata merged into every event of this append (event metadata wins). */
   metadata?: EventMetadata;
+  /**
+   * In a caller's transaction: send no NOTIFY inside it (a NOTIFY holds a
+   * cluster-wide lock until the commit is flushed); the caller calls
+   * `EventStore.committed` after its commit instead.
+   */
+  announceAfterCommit?: boolean;
 }
 
 export interface StreamAppendResult {
