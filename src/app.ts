@@ -14,6 +14,8 @@ import { createSimulators, setSwitch, type Providers } from './providers';
 import { WORKFLOW_VERSION } from './release';
 import { SagaEngine } from './saga/engine';
 import { sagaEvents } from './saga/events';
+import { instrumentDurable } from './saga/crash-points';
+import { dbosDurable } from './saga/durable';
 import { StepExecutor } from './saga/executor';
 import { orderFulfillment } from './sagas/order-fulfillment/saga';
 import { orderReturn } from './sagas/order-return/saga';
@@ -68,17 +70,18 @@ export async function startApp(config: Config, log: Logger, options: { listen?: 
 
   const executor = new StepExecutor({
     store,
-    handler,
+    snapshots: handler.snapshots,
     log,
-    stepDelayMs: config.stepDelayMs,
-    crashPoint: config.crashPoint,
     retry: { maxAttempts: config.stepMaxAttempts, baseDelayMs: config.stepRetryBaseMs, maxDelayMs: 5_000 },
   });
+  // Crash tests and the crash demo only (see crash-points.ts).
+  const instrumented = config.crashPoint !== undefined || config.stepDelayMs > 0;
   const engine = new SagaEngine(
     store,
     executor,
     { rounds: config.recoveryRounds, roundDelayMs: config.recoveryRoundDelayMs },
     config.sagaDeadlineSeconds,
+    instrumented ? instrumentDurable(dbosDurable, { crashPoint: config.crashPoint, stepDelayMs: config.stepDelayMs }) : dbosDurable,
   );
   engine.register(
     orderFulfillment(providers, {

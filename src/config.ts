@@ -40,9 +40,10 @@ export const EnvSchema = z.object({
   RECOVERY_ROUNDS: int(1).default(3),
   RECOVERY_ROUND_DELAY_MS: int(0).default(2000),
   READ_SIDE: z.enum(['on', 'off']).default('on'),
+  // See src/saga/crash-points.ts.
   SAGA_CRASH_POINT: z
     .string()
-    .regex(/^(before-effect|after-commit):\w+$/, 'before-effect:<step> or after-commit:<step>')
+    .regex(/^(before-effect|after-call|after-commit):[\w.]+$/, 'before-effect:<step>, after-call:<step> or after-commit:<step>')
     .optional(),
 });
 

@@ -4,13 +4,22 @@ import type { CommandTarget, Decider } from '../eventstore';
 /**
  * What a saga author writes: steps that do work and say how to undo it.
  *
- * A step body may call an outside provider (with `ctx.idempotencyKey`) and
- * returns the domain commands to commit. The engine commits those commands and
- * the saga's own events in one transaction, under a command id derived from
- * (saga id, step sequence), so a step re-run after a crash returns its recorded
- * result instead of deciding again.
+ * A step has up to two parts, and the engine runs each its own way:
+ *
+ * - `call`: work outside the database, usually an outside system's effect
+ *   (authorize a card, book a courier) made with `ctx.idempotencyKey`. It runs
+ *   as its own checkpointed DBOS step, retried on transient failures, and
+ *   never inside a transaction (an open transaction holds back the gap-safe
+ *   feed for every reader). Once its answer is checkpointed it is never
+ *   called again; a crash before that repeats it, which the key makes harmless.
+ * - `commands`: the facts to record, built from the call's result. The engine
+ *   loads the aggregates, decides, appends the domain events and the saga's
+ *   own events, and DBOS checkpoints the step, all in one transaction: a step
+ *   that committed is never decided again.
+ *
+ * A step with no `call` is exactly one transaction.
  */
-export interface StepContext {
+export interface StepInfo {
   sagaId: string;
   /** Logical step name, e.g. "authorizePayment". */
   step: string;
@@ -23,37 +32,39 @@ export interface StepContext {
   reason?: string;
   /** Outputs of the forward steps so far, by step name. */
   outputs: Record<string, unknown>;
+}
+
+export interface CallContext extends StepInfo {
   /** Current state of an aggregate, e.g. for an undo to see whether there is anything to undo. */
   load<S>(decider: Decider<S, any, any>, streamId: string): Promise<S>;
 }
 
-/** The part of a step context fixed by the workflow (the executor adds `load`). */
-export type StepCallContext = Omit<StepContext, 'load'>;
-
-export interface StepWork<O = unknown> {
-  commands?: CommandTarget[];
-  output?: O;
+export interface CommitContext<R> extends StepInfo {
+  /** What the step's call answered (undefined for a step without one). */
+  result: R;
 }
 
-export interface CompensationWork {
-  commands?: CommandTarget[];
-  /** The forward step left nothing behind (it failed, or never ran). */
-  nothingToUndo?: boolean;
-}
-
-export interface CompensationDefinition {
-  name: string;
-  run: (ctx: StepContext) => Promise<CompensationWork>;
-}
-
-export interface StepDefinition<O = unknown> {
-  run: (ctx: StepContext) => Promise<StepWork<O>>;
+export interface StepDefinition<R = unknown> {
+  /** Work outside the database; its result is the step's output. */
+  call?: (ctx: CallContext) => Promise<R>;
+  /** Commands to decide and commit in the step's transaction. */
+  commands?: (ctx: CommitContext<R>) => CommandTarget[];
   /** Registered before the step runs: an undo must tolerate "nothing to undo". */
-  compensation?: CompensationDefinition;
-  /** The point of no return: from here on failures retry forward, never compensate. */
+  compensation?: CompensationDefinition<any>;
+  /**
+   * The point of no return. The engine records that the pivot was entered
+   * before its call, and from then on the saga only goes forward: cancel and
+   * deadline are refused, failures are retried and then parked for an operator.
+   */
   pivot?: boolean;
-  /** The last step: the saga's completion is recorded in the same transaction. */
-  completes?: boolean;
+}
+
+export interface CompensationDefinition<R = unknown> {
+  name: string;
+  /** The undo at an outside system; resolve to `undefined` when there is nothing to undo there. */
+  call?: (ctx: CallContext) => Promise<R | undefined>;
+  /** Commands recording the undo. An undo whose call did nothing and whose commands decided nothing undid nothing. */
+  commands?: (ctx: CommitContext<R | undefined>) => CommandTarget[];
 }
 
 export interface SagaDefinition<I = any> {
@@ -62,13 +73,14 @@ export interface SagaDefinition<I = any> {
   input: z.ZodType<I>;
   /** The business id operators search by (an order id). */
   businessKey: (input: I) => string;
+  /** The flow. What it returns is the saga's output, recorded by SagaCompleted. */
   run: (saga: SagaControl, input: I) => Promise<unknown>;
 }
 
 /** What a saga's body can do; implemented by the engine inside the workflow. */
 export interface SagaControl {
   readonly sagaId: string;
-  step<O>(name: string, definition: StepDefinition<O>): Promise<O>;
+  step<R>(name: string, definition: StepDefinition<R>): Promise<R>;
   /** Wait durably for an operator's approve/reject; a timeout rejects and compensates. */
   awaitApproval(reason: string, timeoutSeconds: number): Promise<void>;
 }

@@ -1,7 +1,8 @@
 import { DBOS } from '@dbos-inc/dbos-sdk';
-import type { EventStore } from '../eventstore';
+import { isWrongExpectedVersion, type EventStore } from '../eventstore';
 import { CONTROL_TOPIC, type ControlMessage, type SagaDefinition, type SagaEnvelope, type SagaOutcome } from './definition';
 import { OperatorActionRequested, sagaStreamId } from './events';
+import { assertDurableApi, dbosDurable, type Durable } from './durable';
 import type { StepExecutor } from './executor';
 import { forkSaga, type ForkRequest, type ForkResult } from './fork';
 import { SagaRun, type RecoveryPolicy } from './run';
@@ -21,20 +22,35 @@ export class SagaStateError extends Error {
     readonly sagaId: string,
     readonly status: SagaStatus,
     action: string,
+    why = `it is ${status}`,
   ) {
-    super(`cannot ${action} saga ${sagaId}: it is ${status}`);
+    super(`cannot ${action} saga ${sagaId}: ${why}`);
   }
 }
 
-/** Which statuses each operator action applies to. */
-const ACTION_ALLOWED: Record<ControlMessage['action'], (v: SagaView) => boolean> = {
-  approve: (v) => v.status === 'AWAITING_APPROVAL',
-  reject: (v) => v.status === 'AWAITING_APPROVAL',
-  // Past the pivot the saga only goes forward.
-  cancel: (v) => (v.status === 'RUNNING' || v.status === 'AWAITING_APPROVAL') && !v.pivoted,
-  retry: (v) => v.status === 'FAILED' || v.status === 'COMPENSATION_STUCK',
-  resolve: (v) => v.status === 'COMPENSATION_STUCK',
-};
+/**
+ * Why an operator action does not apply to the saga as it is, or undefined
+ * when it does. Past the pivot (entered, not only passed: its effect may have
+ * happened) the saga only goes forward, so it cannot be cancelled.
+ */
+function refusal(action: ControlMessage['action'], v: SagaView): string | undefined {
+  const it = `it is ${v.status}`;
+  switch (action) {
+    case 'approve':
+    case 'reject':
+      return v.status === 'AWAITING_APPROVAL' ? undefined : it;
+    case 'cancel':
+      if (v.status !== 'RUNNING' && v.status !== 'AWAITING_APPROVAL') return it;
+      return v.pivot ? `it is past its pivot: ${v.pivot.step} was entered at ${v.pivot.enteredAt}, so it only goes forward` : undefined;
+    case 'retry':
+      return v.status === 'FAILED' || v.status === 'COMPENSATION_STUCK' ? undefined : it;
+    case 'resolve':
+      return v.status === 'COMPENSATION_STUCK' ? undefined : it;
+  }
+}
+
+/** Statuses in which the saga waits for a message (DBOS recv): only then is one sent. */
+const WAITING: readonly SagaStatus[] = ['AWAITING_APPROVAL', 'FAILED', 'COMPENSATION_STUCK'];
 
 /**
  * Registers saga definitions as DBOS workflows (before DBOS.launch), starts
@@ -48,11 +64,14 @@ export class SagaEngine {
     private readonly executor: StepExecutor,
     private readonly recovery: RecoveryPolicy,
     private readonly deadlineSeconds: number,
-  ) {}
+    private readonly durable: Durable = dbosDurable,
+  ) {
+    assertDurableApi();
+  }
 
   register(definition: SagaDefinition): this {
     const workflow = DBOS.registerWorkflow(
-      async (envelope: SagaEnvelope) => new SagaRun(this.executor, this.recovery, definition, envelope).execute(),
+      async (envelope: SagaEnvelope) => new SagaRun(this.executor, this.durable, this.recovery, definition, envelope).execute(),
       { name: `saga.${definition.type}` },
     );
     this.workflows.set(definition.type, workflow);
@@ -92,18 +111,31 @@ export class SagaEngine {
   }
 
   /**
-   * Record who asked for what and why (an event), then tell the saga (a DBOS
-   * message it receives durably). The saga records what it did about it.
+   * Record who asked for what and why (an event), then, if the saga is
+   * waiting for one, tell it (a DBOS message it receives durably). A running
+   * saga finds a cancel itself: every step checks for one, under the saga
+   * stream's lock, before its effect. The request is appended against the
+   * version the decision was made on, so an action racing the saga's own
+   * progress (the pivot being entered, say) is decided again on what happened.
    */
   async act(sagaId: string, message: ControlMessage): Promise<SagaView> {
-    const view = await this.view(sagaId);
-    if (!view) throw new SagaNotFoundError(sagaId);
-    if (!ACTION_ALLOWED[message.action](view)) throw new SagaStateError(sagaId, view.status, message.action);
-    await this.store.append(sagaStreamId(sagaId), [OperatorActionRequested(message)], {
-      metadata: { correlationId: sagaId, actor: message.actor },
-    });
-    await DBOS.send(sagaId, message, CONTROL_TOPIC);
-    return (await this.view(sagaId))!;
+    for (let attempt = 1; ; attempt++) {
+      const view = await this.view(sagaId);
+      if (!view) throw new SagaNotFoundError(sagaId);
+      const why = refusal(message.action, view);
+      if (why) throw new SagaStateError(sagaId, view.status, message.action, why);
+      try {
+        await this.store.append(sagaStreamId(sagaId), [OperatorActionRequested(message)], {
+          expected: view.version,
+          metadata: { correlationId: sagaId, actor: message.actor },
+        });
+      } catch (err) {
+        if (isWrongExpectedVersion(err) && attempt < 10) continue;
+        throw err;
+      }
+      if (WAITING.includes(view.status)) await DBOS.send(sagaId, message, CONTROL_TOPIC);
+      return (await this.view(sagaId))!;
+    }
   }
 
   /** Re-run a finished saga from one of its steps as a new saga (semantics in fork.ts). */

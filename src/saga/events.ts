@@ -30,6 +30,11 @@ export const StepSucceeded = defineEvent(
   'StepSucceeded',
   z.object({ step: z.string(), pivot: z.boolean().default(false), output: z.unknown().optional(), ...Timing }),
 );
+/**
+ * Recorded before a pivot's call, in a transaction of its own: from here on
+ * the pivot's effect may have happened, so the saga only goes forward.
+ */
+export const PivotEntered = defineEvent('PivotEntered', z.object({ step: z.string() }));
 export const StepFailed = defineEvent(
   'StepFailed',
   z.object({ step: z.string(), error: ErrorInfo, ...Timing }),
@@ -101,6 +106,7 @@ export const sagaEvents = [
   SagaStarted,
   CompensationRegistered,
   StepSucceeded,
+  PivotEntered,
   StepFailed,
   SagaAwaitingApproval,
   SagaApproved,
@@ -121,6 +127,7 @@ export type SagaEvent =
   | EventOf<typeof SagaStarted>
   | EventOf<typeof CompensationRegistered>
   | EventOf<typeof StepSucceeded>
+  | EventOf<typeof PivotEntered>
   | EventOf<typeof StepFailed>
   | EventOf<typeof SagaAwaitingApproval>
   | EventOf<typeof SagaApproved>

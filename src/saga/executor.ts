@@ -1,39 +1,85 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { PoolClient } from '../db/pool';
 import {
+  decideAll,
   loadAggregate,
-  type CommandHandler,
+  type Decider,
+  decisionWrites,
+  isDomainError,
+  loadAggregates,
   type CommandTarget,
   type Decision,
   type EventStore,
   type NewEvent,
-  type RecordedEvent,
+  type SnapshotStore,
 } from '../eventstore';
 import type { Logger } from '../log';
-import type { CompensationDefinition, StepCallContext, StepContext, StepDefinition } from './definition';
-import {
-  CompensationFailed,
-  CompensationRegistered,
-  CompensationSucceeded,
-  SagaCompleted,
-  StepFailed,
-  StepSucceeded,
-  sagaStreamId,
-  type ErrorInfo,
-} from './events';
+import type { TransactionResult } from './durable';
+import { PivotEntered, SagaAwaitingApproval, SagaCompleted, sagaStreamId, type ErrorInfo } from './events';
 import { classify } from './failures';
 
 /**
- * The bodies of the DBOS steps a saga runs. Each returns its outcome as a value
- * (never throws a business failure): DBOS checkpoints values faithfully, and a
- * re-run finds the outcome recorded under the step's command id.
+ * The work inside a saga's DBOS steps, one method per phase:
+ *
+ *   call       outside the database: (guard,) the provider call, with retries
+ *   commit     one transaction: lock, (guard,) load, decide, append
+ *   enterPivot one transaction: lock, guard, record that the pivot is entered
+ *   record     one transaction: an engine transition (SagaCompensating, ...)
+ *
+ * Every method returns its outcome as a value and throws only when it could
+ * not do its work at all: DBOS checkpoints values faithfully, and a thrown
+ * error is retried by whoever runs the phase. The run loop (run.ts) decides
+ * what to do with each outcome.
  */
-export type StepOutcome =
-  | { kind: 'ok'; output?: unknown; nothingToUndo?: boolean }
-  | { kind: 'failed'; error: ErrorInfo; attempts: number }
-  | { kind: 'interrupted'; cause: 'cancelled' | 'deadline'; reason: string };
+export type Interrupted = { kind: 'interrupted'; cause: 'cancelled' | 'deadline'; reason: string };
+export type Failed = { kind: 'failed'; error: ErrorInfo; attempts: number };
+
+export type StepOutcome = { kind: 'ok'; output?: unknown; nothingToUndo?: boolean; completed?: boolean } | Failed | Interrupted;
+export type CallOutcome = { kind: 'ok'; result: unknown; timing: Timing } | (Failed & { timing: Timing }) | Interrupted;
+
+export interface Timing {
+  attempts: number;
+  startedAt: string;
+  durationMs: number;
+}
+
+/** What the cancel/deadline guard checks: the saga's stream, and the deadline it started with. */
+export interface Guard {
+  sagaId: string;
+  /** The envelope's deadline; a fork's own, in its stream's SagaStarted, wins. */
+  deadline: string;
+}
+
+export interface CommitPlan {
+  sagaId: string;
+  /** The step or compensation name, for the logs. */
+  step: string;
+  /** `<saga>/<n>-<label>`: names the DBOS step in the events' metadata (forks inherit by it). */
+  commandId: string;
+  /** The commands to decide; built inside the transaction, so a DomainError thrown here is the step's failure. */
+  targets: () => CommandTarget[];
+  /** The step already failed (its call did): record that instead of deciding. */
+  failure?: Failed;
+  /** Log as a compensation rather than a forward step. */
+  compensation?: boolean;
+  /** Checked under the locks, before deciding: only where no effect has happened yet. */
+  guard?: Guard;
+  /** Saga events owed from before (SagaStarted, SagaCompensating), written first. */
+  owed: NewEvent[];
+  /** From the call phase, if there was one. */
+  timing?: Timing;
+  succeeded: (decisions: Decision[], timing: Timing) => NewEvent[];
+  failed: (error: ErrorInfo, timing: Timing) => NewEvent[];
+  /**
+   * Called with the outcome before the transaction commits; resolves to the
+   * saga's output when the saga body has returned meanwhile, and the
+   * saga's completion is then recorded in this same transaction.
+   */
+  beforeCommit?: (outcome: StepOutcome) => Promise<{ output: unknown } | undefined>;
+}
 
 export interface RetryPolicy {
-  /** Attempts inside one step for transient failures. */
+  /** Attempts of a call, or of a step's transaction, for transient failures. */
   maxAttempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
@@ -41,200 +87,174 @@ export interface RetryPolicy {
 
 export interface ExecutorDeps {
   store: EventStore;
-  handler: CommandHandler;
+  snapshots?: SnapshotStore;
   log: Logger;
-  stepDelayMs: number;
   retry: RetryPolicy;
-  /**
-   * SAGA_CRASH_POINT, for crash tests and the crash demo only: e.g.
-   * "after-commit:capturePayment" SIGKILLs this process right after that step
-   * committed its events, before DBOS checkpointed it.
-   */
-  crashPoint?: string;
 }
 
-export interface StepCall {
-  sagaId: string;
-  commandId: string;
-  ctx: StepCallContext;
-  /** Saga events to put first in the same transaction (SagaStarted for the first step). */
-  prefix: NewEvent[];
-}
+const STEP_OUTCOMES = new Set([
+  'SagaStarted',
+  'CompensationRegistered',
+  'StepSucceeded',
+  'StepFailed',
+  'CompensationSucceeded',
+  'CompensationFailed',
+]);
 
 export const backoff = (policy: RetryPolicy, attempt: number) =>
   Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
 
 export class StepExecutor {
-  constructor(private readonly deps: ExecutorDeps) {}
+  constructor(readonly deps: ExecutorDeps) {}
 
-  async forward(call: StepCall, def: StepDefinition, check: { pivoted: boolean; deadline: string }): Promise<StepOutcome> {
-    const { sagaId, commandId } = call;
-    const ctx = this.context(call);
-    await this.demoDelay();
-    const journal = await this.lookup(sagaId, commandId);
-    if (journal.recorded) return outcomeOf(journal.recorded);
-    // Checked right before the effect, up to and including the pivot step.
-    // Past the pivot nothing may stop the saga: it can only go forward.
-    if (!check.pivoted) {
-      if (journal.cancelRequested) return { kind: 'interrupted', cause: 'cancelled', reason: journal.cancelRequested };
-      // The stream's SagaStarted has the deadline once written: a fork's own, not the copied input's.
-      const deadline = journal.deadline ?? check.deadline;
-      if (Date.now() > Date.parse(deadline)) {
-        return { kind: 'interrupted', cause: 'deadline', reason: `saga deadline ${deadline} passed` };
-      }
+  /** Runs inside a DBOS step. Retries transient failures; a business failure is final at once. */
+  async call(label: { sagaId: string; step: string }, work: () => Promise<unknown>, guard?: Guard): Promise<CallOutcome> {
+    const { retry, log, store } = this.deps;
+    if (guard) {
+      const stop = await this.interruption(store.pool, guard);
+      if (stop) return stop;
     }
-    const registered = def.compensation ? [CompensationRegistered({ step: ctx.step, compensation: def.compensation.name })] : [];
-    return this.attempt(call, ctx.step, async (timing) => {
-      const work = await def.run(ctx);
-      const events: NewEvent[] = [
-        ...call.prefix,
-        ...registered,
-        StepSucceeded({ step: ctx.step, pivot: def.pivot ?? false, output: work.output, ...timing() }),
-        ...(def.completes ? [SagaCompleted({ output: work.output })] : []),
-      ];
-      return { commands: work.commands ?? [], events: () => events, outcome: () => ({ kind: 'ok', output: work.output }) };
-    }, (error, timing) => [...call.prefix, ...registered, StepFailed({ step: ctx.step, error, ...timing })]);
-  }
-
-  async compensate(call: StepCall, def: CompensationDefinition, round: number): Promise<StepOutcome> {
-    await this.demoDelay();
-    const journal = await this.lookup(call.sagaId, call.commandId);
-    if (journal.recorded) return outcomeOf(journal.recorded);
-    const ctx = this.context(call);
-    const { step } = ctx;
-    return this.attempt(call, def.name, async (timing) => {
-      const work = await def.run(ctx);
-      // An undo whose commands decided nothing (a release with nothing reserved) undid nothing.
-      const nothingToUndo = (decisions: Decision[]) => work.nothingToUndo ?? decisions.every((d) => d.events.length === 0);
-      return {
-        commands: work.commands ?? [],
-        events: (decisions) => [CompensationSucceeded({ step, compensation: def.name, nothingToUndo: nothingToUndo(decisions), ...timing() })],
-        outcome: (decisions) => ({ kind: 'ok', nothingToUndo: nothingToUndo(decisions) }),
-      };
-    }, (error, timing) => [CompensationFailed({ step, compensation: def.name, error, round, ...timing })]);
-  }
-
-  /** Record saga events under a command id (engine transitions such as SagaCompensating). */
-  async record(sagaId: string, commandId: string, events: NewEvent[]): Promise<void> {
-    const appended = await this.deps.store.append(sagaStreamId(sagaId), events, { commandId, metadata: this.metadata(sagaId, commandId) });
-    if (!appended.duplicate) this.deps.log.info({ sagaId, commandId, events: events.map((e) => e.type) }, 'saga transition');
-  }
-
-  private async attempt(
-    call: StepCall,
-    name: string,
-    body: (timing: () => Timing) => Promise<{
-      commands: CommandTarget[];
-      /** The saga's events, from the decisions the commands made (committed with them). */
-      events: (decisions: Decision[]) => NewEvent[];
-      outcome: (decisions: Decision[]) => StepOutcome;
-    }>,
-    failureEvents: (error: ErrorInfo, timing: Timing) => NewEvent[],
-  ): Promise<StepOutcome> {
-    const { sagaId, commandId } = call;
-    const { retry, handler, log } = this.deps;
-    const started = new Date();
-    let attempts = 0;
-    const timing = (): Timing => ({ attempts, startedAt: started.toISOString(), durationMs: Date.now() - started.getTime() });
-    for (;;) {
-      attempts++;
+    const started = Date.now();
+    const timing = (attempts: number): Timing => ({ attempts, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started });
+    for (let attempts = 1; ; attempts++) {
       try {
-        this.crashIf('before-effect', name);
-        const { commands, events, outcome } = await body(timing);
-        let decided: Decision[] = [];
-        const result = await handler.handle(commands, {
-          commandId,
-          metadata: this.metadata(sagaId, commandId),
-          also: (decisions) => {
-            decided = decisions;
-            return [{ streamId: sagaStreamId(sagaId), events: events(decisions) }];
-          },
-          knownNew: true,
-        });
-        this.crashIf('after-commit', name);
-        if (result.duplicate) return outcomeOf(await this.deps.store.readAppended(result.append));
-        log.info({ sagaId, step: name, commandId, attempts, durationMs: timing().durationMs }, 'step succeeded');
-        return outcome(decided);
+        return { kind: 'ok', result: await work(), timing: timing(attempts) };
       } catch (err) {
         const error = classify(err);
         if (error.transient && attempts < retry.maxAttempts) {
-          log.warn({ sagaId, step: name, commandId, attempt: attempts, err: error }, 'transient failure, retrying');
+          log.warn({ ...label, attempt: attempts, err: error }, 'transient failure, retrying');
           await sleep(backoff(retry, attempts));
           continue;
         }
-        log.info({ sagaId, step: name, commandId, attempts, err: error }, 'step failed');
-        const appended = await this.deps.store.append(sagaStreamId(sagaId), failureEvents(error, timing()), {
-          commandId,
-          metadata: this.metadata(sagaId, commandId),
-        });
-        if (appended.duplicate) return outcomeOf(await this.deps.store.readAppended(appended));
-        return { kind: 'failed', error, attempts };
+        log.info({ ...label, attempts, err: error }, 'step failed');
+        return { kind: 'failed', error, attempts, timing: timing(attempts) };
       }
     }
   }
 
-  private crashIf(phase: 'before-effect' | 'after-commit', name: string): void {
-    if (this.deps.crashPoint === `${phase}:${name}`) {
-      // Written synchronously (a pipe or file on Linux): the log line must not die with us.
-      process.stderr.write(`SAGA_CRASH_POINT ${this.deps.crashPoint} reached: SIGKILL\n`);
-      process.kill(process.pid, 'SIGKILL');
-    }
-  }
+  /** Runs inside the step's transaction. */
+  async commit(client: PoolClient, plan: CommitPlan): Promise<TransactionResult<StepOutcome>> {
+    const { store, snapshots } = this.deps;
+    const saga = sagaStreamId(plan.sagaId);
+    const started = Date.now();
+    const timing = (): Timing => plan.timing ?? { attempts: 1, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started };
 
-  /** SAGA_STEP_DELAY_MS: lets demos and crash tests land a kill inside a step, before its effect. */
-  private async demoDelay(): Promise<void> {
-    if (this.deps.stepDelayMs > 0) await sleep(this.deps.stepDelayMs);
-  }
-
-  private context(call: StepCall): StepContext {
-    const { store, handler } = this.deps;
-    return {
-      ...call.ctx,
-      load: async (decider, streamId) => (await loadAggregate(store, handler.snapshots, decider, streamId)).state,
+    let targets: CommandTarget[] = [];
+    let outcome: StepOutcome = plan.failure ?? { kind: 'ok' };
+    let decided: Decision[] = [];
+    let sagaEvents = plan.failure ? [...plan.owed, ...plan.failed(plan.failure.error, timing())] : plan.owed;
+    // A broken rule is the step's answer; anything else (a bug, the database) is
+    // thrown, and retried by the run loop in a fresh transaction.
+    const failedOn = (err: unknown) => {
+      if (!isDomainError(err)) throw err;
+      const error = classify(err);
+      outcome = { kind: 'failed', error, attempts: timing().attempts };
+      sagaEvents = [...plan.owed, ...plan.failed(error, timing())];
     };
+    if (!plan.failure) {
+      try {
+        targets = plan.targets();
+      } catch (err) {
+        failedOn(err);
+      }
+    }
+    // Lock first: nobody appends to these streams until we commit, so what we read is what we decide on.
+    await store.lockStreams([saga, ...targets.map((t) => t.streamId)], client);
+    const stop = outcome.kind === 'ok' && plan.guard ? await this.interruption(client, plan.guard) : undefined;
+    if (stop) outcome = stop;
+    else if (outcome.kind === 'ok') {
+      try {
+        decided = decideAll(targets, await loadAggregates(store, targets, client, snapshots !== undefined));
+        sagaEvents = [...plan.owed, ...plan.succeeded(decided, timing())];
+      } catch (err) {
+        failedOn(err);
+      }
+    }
+    const finished = await plan.beforeCommit?.(outcome);
+    if (finished && outcome.kind === 'ok') {
+      sagaEvents = [...sagaEvents, SagaCompleted({ output: finished.output })];
+      outcome = { ...outcome, completed: true };
+    }
+    const writes = [...decisionWrites(decided), { streamId: saga, events: sagaEvents }];
+    const append = await store.appendMany(writes, { metadata: this.metadata(plan), announceAfterCommit: true }, client);
+    await snapshots?.saveDue(targets, decided, append, client);
+    this.log(plan, outcome, sagaEvents, timing());
+    return { value: outcome, afterCommit: () => store.committed(writes, append) };
   }
 
-  private metadata(sagaId: string, commandId: string) {
-    return { correlationId: sagaId, causationId: commandId, workflowId: sagaId };
+  /** Runs in its own transaction before the pivot's call: from its commit on, the saga only goes forward. */
+  async enterPivot(client: PoolClient, plan: { sagaId: string; commandId: string; step: string; guard: Guard; owed: NewEvent[] }) {
+    return this.record(client, { ...plan, events: [PivotEntered({ step: plan.step })] });
   }
 
-  /** One round trip: has this command run, has an operator asked to cancel, and what is the saga's deadline? */
-  private async lookup(
-    sagaId: string,
-    commandId: string,
-  ): Promise<{ recorded?: RecordedEvent[]; cancelRequested?: string; deadline?: string }> {
-    const { rows } = await this.deps.store.pool.query<{
-      result: { streams: { positions: number[] }[] } | null;
-      cancel: string | null;
-      deadline: string | null;
-    }>(
-      `SELECT (SELECT result FROM commands WHERE command_id = $1) AS result,
-              (SELECT coalesce(data->>'reason', 'cancelled by ' || (data->>'actor')) FROM events
-                WHERE stream_id = $2 AND type = 'OperatorActionRequested' AND data->>'action' = 'cancel'
-                ORDER BY stream_position LIMIT 1) AS cancel,
-              (SELECT data->>'deadline' FROM events WHERE stream_id = $2 AND type = 'SagaStarted' LIMIT 1) AS deadline`,
-      [commandId, sagaStreamId(sagaId)],
+  /** An engine transition (SagaCompensating, ForwardRecoveryFailed, ...), guarded if asked. */
+  async record(
+    client: PoolClient,
+    plan: { sagaId: string; commandId: string; guard?: Guard; owed: NewEvent[]; events: NewEvent[] },
+  ): Promise<TransactionResult<{ kind: 'ok' } | Interrupted>> {
+    const { store } = this.deps;
+    const saga = sagaStreamId(plan.sagaId);
+    await store.lockStreams([saga], client);
+    const stop = plan.guard && (await this.interruption(client, plan.guard));
+    const events = stop ? plan.owed : [...plan.owed, ...plan.events];
+    const writes = [{ streamId: saga, events }];
+    const append = await store.appendMany(writes, { metadata: this.metadata(plan), announceAfterCommit: true }, client);
+    this.logTransitions(plan, events);
+    return { value: stop || { kind: 'ok' }, afterCommit: () => store.committed(writes, append) };
+  }
+
+  /** SagaAwaitingApproval, guarded; its timeout is capped by the saga's deadline. */
+  async awaitApproval(
+    client: PoolClient,
+    plan: { sagaId: string; commandId: string; guard: Guard; owed: NewEvent[]; reason: string; timeoutSeconds: number },
+  ): Promise<TransactionResult<{ kind: 'ok'; timeoutAt: number; byDeadline: boolean } | Interrupted>> {
+    const deadline = Date.parse(await this.deadline(client, plan.guard));
+    const timeoutAt = Math.min(Date.now() + plan.timeoutSeconds * 1000, deadline);
+    const events = [SagaAwaitingApproval({ reason: plan.reason, timeoutAt: new Date(timeoutAt).toISOString() })];
+    const recorded = await this.record(client, { ...plan, events });
+    if (recorded.value.kind !== 'ok') return recorded as TransactionResult<Interrupted>;
+    return { ...recorded, value: { kind: 'ok', timeoutAt, byDeadline: timeoutAt === deadline } };
+  }
+
+  /** Has an operator asked to cancel, or has the deadline passed? */
+  private async interruption(db: Pick<PoolClient, 'query'>, guard: Guard): Promise<Interrupted | undefined> {
+    const events = await this.deps.store.readStreamTypes<Record<string, string | undefined>>(
+      sagaStreamId(guard.sagaId),
+      ['SagaStarted', 'OperatorActionRequested'],
+      db,
     );
-    const { result, cancel, deadline } = rows[0];
-    const recorded = result ? await this.deps.store.readAppended(result) : undefined;
-    return { recorded, cancelRequested: cancel ?? undefined, deadline: deadline ?? undefined };
+    const cancel = events.find((e) => e.type === 'OperatorActionRequested' && e.data.action === 'cancel');
+    if (cancel) return { kind: 'interrupted', cause: 'cancelled', reason: cancel.data.reason ?? `cancelled by ${cancel.data.actor}` };
+    const deadline = events.find((e) => e.type === 'SagaStarted')?.data.deadline ?? guard.deadline;
+    if (Date.now() > Date.parse(deadline)) return { kind: 'interrupted', cause: 'deadline', reason: `saga deadline ${deadline} passed` };
+    return undefined;
   }
-}
 
-interface Timing {
-  attempts: number;
-  startedAt: string;
-  durationMs: number;
-}
-
-/** The outcome a step recorded, read back from its saga events. */
-function outcomeOf(events: RecordedEvent[]): StepOutcome {
-  for (const e of events) {
-    const data = e.data as Record<string, any>;
-    if (e.type === 'StepSucceeded') return { kind: 'ok', output: data.output };
-    if (e.type === 'CompensationSucceeded') return { kind: 'ok', nothingToUndo: data.nothingToUndo };
-    if (e.type === 'StepFailed' || e.type === 'CompensationFailed') return { kind: 'failed', error: data.error, attempts: data.attempts };
+  private async deadline(db: Pick<PoolClient, 'query'>, guard: Guard): Promise<string> {
+    const [started] = await this.deps.store.readStreamTypes<{ deadline: string }>(sagaStreamId(guard.sagaId), ['SagaStarted'], db);
+    return started?.data.deadline ?? guard.deadline;
   }
-  // Engine transitions record no outcome of their own.
-  return { kind: 'ok' };
+
+  /** Current state of an aggregate, read outside any transaction (for a call to look before it acts). */
+  async load<S>(decider: Decider<S, any, any>, streamId: string): Promise<S> {
+    return (await loadAggregate(this.deps.store, this.deps.snapshots, decider, streamId)).state;
+  }
+
+  private log(plan: CommitPlan, outcome: StepOutcome, events: NewEvent[], timing: Timing): void {
+    const line = { sagaId: plan.sagaId, step: plan.step, commandId: plan.commandId, attempts: timing.attempts, durationMs: timing.durationMs };
+    const what = plan.compensation ? 'compensation' : 'step';
+    if (outcome.kind === 'ok') this.deps.log.info(line, `${what} succeeded`);
+    else if (outcome.kind === 'failed' && !plan.failure) this.deps.log.info({ ...line, err: outcome.error }, `${what} failed`);
+    this.logTransitions(plan, events);
+  }
+
+  /** Engine transitions (not a step's own outcome) get a line of their own. */
+  private logTransitions(plan: { sagaId: string; commandId: string }, events: NewEvent[]): void {
+    const transitions = events.map((e) => e.type).filter((type) => !STEP_OUTCOMES.has(type));
+    if (transitions.length) this.deps.log.info({ sagaId: plan.sagaId, commandId: plan.commandId, events: transitions }, 'saga transition');
+  }
+
+  private metadata(plan: { sagaId: string; commandId: string }) {
+    return { correlationId: plan.sagaId, causationId: plan.commandId, commandId: plan.commandId, workflowId: plan.sagaId };
+  }
 }

@@ -14,9 +14,8 @@ import type { SagaView } from './state';
  * names the original. Our semantics on top of that:
  *
  * - Own identity. SagaRun takes the fork's DBOS workflow id as its saga id: the
- *   fork writes to its own stream `saga-<fork>`, and its steps run under their
- *   own command ids `<fork>/<n>-<step>`, so a re-run step is really decided
- *   again, not answered from the original's command record. Deciders treat
+ *   fork writes to its own stream `saga-<fork>` and its steps have their own
+ *   DBOS checkpoints, so a re-run step is really decided again. Deciders treat
  *   the same fact twice as a no-op (same authorization, same refund, stock
  *   already restocked), so re-deciding adds no duplicate domain events.
  * - Shared outside effects. Provider idempotency keys stay `<first saga of the
@@ -76,12 +75,13 @@ export async function forkSaga(store: EventStore, original: SagaView, request: F
   const steps: DbosStep[] = (await DBOS.listWorkflowSteps(from)) ?? [];
   const step = resolveStep(steps, request.fromStep);
   const pivot = original.steps.find((s) => s.pivot && s.status === 'succeeded')?.name;
-  const pivotStep = pivot === undefined ? undefined : steps.find((s) => s.name === pivot);
+  const pivotStep = pivot === undefined ? undefined : firstStepOf(steps, pivot);
   if (pivotStep && step.functionID < pivotStep.functionID) {
     throw new InvalidForkStepError(`saga ${from} passed its pivot ${pivot} (step ${pivotStep.functionID}): fork it from there or later`);
   }
   const to = request.newSagaId ?? randomUUID();
-  const linked = SagaForked({ from, to, fromStep: step.functionID, stepName: step.name, actor: request.actor, reason: request.reason });
+  const stepName = step.name.replace(/\.(enter|call)$/, '');
+  const linked = SagaForked({ from, to, fromStep: step.functionID, stepName, actor: request.actor, reason: request.reason });
 
   // Our own DBOS steps, in order, are the saga's command sequence 1..n (DBOS's own calls are named "DBOS.*").
   const inheritedSteps = steps.filter((s) => s.functionID < step.functionID && !s.name.startsWith('DBOS.')).length;
@@ -135,11 +135,14 @@ export async function forkSaga(store: EventStore, original: SagaView, request: F
     }
   }
   if (workflow && workflow.forkedFrom !== from) throw new SagaIdInUseError(`workflow id ${to} is already in use`);
-  return { sagaId: to, forkedFrom: from, fromStep: link.fromStep, stepName: link.stepName ?? step.name };
+  return { sagaId: to, forkedFrom: from, fromStep: link.fromStep, stepName: link.stepName ?? stepName };
 }
 
+/** A saga step runs as up to three DBOS steps (`<name>.enter`, `<name>.call`, `<name>`): the first of them. */
+const firstStepOf = (steps: DbosStep[], name: string) => steps.find((s) => s.name === name || s.name.startsWith(`${name}.`));
+
 function resolveStep(steps: DbosStep[], fromStep: number | string): DbosStep {
-  const step = typeof fromStep === 'number' ? steps.find((s) => s.functionID === fromStep) : steps.find((s) => s.name === fromStep);
+  const step = typeof fromStep === 'number' ? steps.find((s) => s.functionID === fromStep) : firstStepOf(steps, fromStep);
   if (step) return step;
   const known = steps.map((s) => `${s.functionID}:${s.name}`).join(', ');
   throw new InvalidForkStepError(`the saga has no step ${JSON.stringify(fromStep)}; its steps are ${known || 'none'}`);

@@ -1,32 +1,41 @@
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { DBOS } from '@dbos-inc/dbos-sdk';
+import type { PoolClient } from '../db/pool';
 import type { NewEvent } from '../eventstore';
 import {
   CONTROL_TOPIC,
+  type CallContext,
   type CompensationDefinition,
   type ControlMessage,
   type SagaControl,
   type SagaDefinition,
   type SagaEnvelope,
   type SagaOutcome,
-  type StepCallContext,
   type StepDefinition,
+  type StepInfo,
 } from './definition';
+import { isDbosError, type Durable, type TransactionResult } from './durable';
 import {
+  CompensationFailed,
+  CompensationRegistered,
   CompensationResolved,
   CompensationStuck,
+  CompensationSucceeded,
   ForwardRecoveryFailed,
   OperatorRetried,
   SagaApproved,
-  SagaAwaitingApproval,
   SagaCompensated,
   SagaCompensating,
   SagaCompleted,
   SagaStarted,
+  StepFailed,
+  StepSucceeded,
 } from './events';
-import type { StepExecutor, StepOutcome } from './executor';
+import { backoff, type CommitPlan, type Failed, type Guard, type StepExecutor, type StepOutcome, type Timing } from './executor';
+import { classify } from './failures';
 
 export interface RecoveryPolicy {
-  /** Rounds of a failing step (each with the executor's attempts) before parking. */
+  /** Rounds of a failing compensation (or post-pivot step) before parking. */
   rounds: number;
   /** Durable sleep between rounds, doubled each round. */
   roundDelayMs: number;
@@ -43,101 +52,122 @@ class Abort {
   ) {}
 }
 
+type Plan = Omit<CommitPlan, 'sagaId' | 'commandId' | 'beforeCommit'>;
+
 /**
  * One saga execution inside its DBOS workflow. This is workflow code: it must
- * be deterministic. Time, I/O and randomness live in DBOS steps (the executor)
- * or come from DBOS (`now`, `recv`, `sleep`), so a replay after a crash takes
- * the same path and finds every finished step's checkpoint.
+ * be deterministic. Time, I/O and randomness live in the executor's phases,
+ * run as DBOS steps, or come from DBOS (`recv`, `sleep`), so a replay after a
+ * crash takes the same path and finds every finished phase's checkpoint.
+ *
+ * A forward step, in phases (executor.ts does the work of each):
+ *   1. enter  a pivot with a call: record PivotEntered (guarded), committed
+ *             before the call, so cancel and deadline are refused from then on
+ *   2. call   the outside call, guarded before the pivot, retried, checkpointed
+ *   3. commit one transaction: guard (no call yet made), decide, append the
+ *             domain and saga events, DBOS's checkpoint
+ * A compensation is a call and a commit; an engine transition is a commit.
  */
 export class SagaRun implements SagaControl {
+  /** Our DBOS steps so far: `<saga>/<n>-<label>` names each (fork.ts maps them back). */
   private sequence = 0;
   private pivoted = false;
-  private started = false;
-  private completed = false;
+  /** Saga events not yet written: the next transaction writes them first (SagaStarted, SagaCompensating). */
+  private owed: NewEvent[] = [];
   /** Compensations in registration order; run in reverse. */
-  private readonly registered: { step: string; compensation: CompensationDefinition }[] = [];
+  private readonly compensations: { step: string; compensation: CompensationDefinition }[] = [];
   private readonly outputs: Record<string, unknown> = {};
+  /** A step's transaction still open while the body runs on with its outcome (see commit). */
+  private held?: Promise<StepOutcome>;
+  /** What the body returned, once it has. */
+  private finished?: { output: unknown };
   /**
-   * The DBOS workflow id: it names the saga's stream and its command ids. It
-   * is `envelope.sagaId` except in a fork (see fork.ts): DBOS copies the
-   * original's input, so there the envelope still names the lineage's first
-   * saga, which keys the provider calls (`context`).
+   * The DBOS workflow id: it names the saga's stream. It is `envelope.sagaId`
+   * except in a fork (see fork.ts): DBOS copies the original's input, so there
+   * the envelope still names the lineage's first saga, which keys the
+   * provider calls (`info`), and the engine opened the fork's stream already.
    */
-  private readonly workflowId: string;
-  private readonly forked: boolean;
+  readonly sagaId: string;
 
   constructor(
     private readonly executor: StepExecutor,
+    private readonly durable: Durable,
     private readonly recovery: RecoveryPolicy,
     private readonly definition: SagaDefinition,
     private readonly envelope: SagaEnvelope,
   ) {
-    this.workflowId = DBOS.workflowID ?? envelope.sagaId;
-    this.forked = this.workflowId !== envelope.sagaId;
-    // The engine opened a fork's stream (SagaStarted, SagaForked) before forking.
-    this.started = this.forked;
-  }
-
-  get sagaId(): string {
-    return this.workflowId;
+    this.sagaId = DBOS.workflowID ?? envelope.sagaId;
+    if (this.sagaId === envelope.sagaId) {
+      const { input, deadline } = envelope;
+      const started = SagaStarted({
+        sagaType: definition.type,
+        businessKey: definition.businessKey(input),
+        input: input as Record<string, unknown>,
+        deadline,
+      });
+      this.owed.push({ ...started, metadata: { causationId: envelope.sagaId } });
+    }
   }
 
   async execute(): Promise<SagaOutcome> {
     try {
       const output = await this.definition.run(this, this.envelope.input);
-      if (!this.completed) await this.record([SagaCompleted({ output })]);
+      this.finished = { output };
+      const last = await this.settle();
+      if (last?.kind !== 'ok' || !last.completed) await this.record('SagaCompleted', [SagaCompleted({ output })]);
       return { status: 'COMPLETED', output };
     } catch (err) {
-      if ((err as { code?: string }).code !== 'SAGA_ABORTED') throw err;
-      const abort = err as Abort;
-      await this.compensate(abort.cause, abort.reason);
-      return { status: 'COMPENSATED', reason: abort.reason };
+      if (!(err instanceof Abort)) throw err;
+      await this.compensate(err.cause, err.reason);
+      return { status: 'COMPENSATED', reason: err.reason };
     }
   }
 
-  async step<O>(name: string, definition: StepDefinition<O>): Promise<O> {
+  async step<R>(name: string, definition: StepDefinition<R>): Promise<R> {
+    await this.settle();
     // Intent first: registered before the effect, so a crash or failure inside
     // the step still gets undone (the undo tolerates "nothing to undo").
-    if (definition.compensation) this.registered.push({ step: name, compensation: definition.compensation });
+    if (definition.compensation) this.compensations.push({ step: name, compensation: definition.compensation });
     for (let round = 1; ; round++) {
-      const outcome = await this.runForward(name, definition as StepDefinition);
+      const outcome = await this.forward(name, definition as StepDefinition);
       if (outcome.kind === 'ok') {
-        if (definition.pivot) this.pivoted = true;
-        if (definition.completes) this.completed = true;
         this.outputs[name] = outcome.output;
-        return outcome.output as O;
+        return outcome.output as R;
       }
       if (outcome.kind === 'interrupted') throw new Abort(outcome.cause, outcome.reason);
-      const forwardOnly = this.pivoted || (definition.pivot && outcome.error.transient);
-      if (!forwardOnly) throw new Abort('step_failed', `${name} failed: ${outcome.error.message}`);
+      // Before the pivot a failure compensates. So does the pivot's own business
+      // failure: the provider answered that it did nothing, and recorded that
+      // answer under the step's key, so no retry of this step can take effect.
+      // A transient failure of the pivot, or any failure after it, may hide an
+      // effect: those only go forward.
+      const compensates = !this.pivoted || (definition.pivot && !outcome.error.transient);
+      if (compensates) throw new Abort('step_failed', `${name} failed: ${outcome.error.message}`);
       // Past the point of no return: retry forward, then park for an operator.
       if (round < this.recovery.rounds) {
-        await DBOS.sleep(this.recovery.roundDelayMs * 2 ** (round - 1));
+        await this.sleep(this.recovery.roundDelayMs * 2 ** (round - 1));
         continue;
       }
-      await this.record([ForwardRecoveryFailed({ step: name, error: outcome.error, rounds: round })]);
+      await this.record('ForwardRecoveryFailed', [ForwardRecoveryFailed({ step: name, error: outcome.error, rounds: round })]);
       const msg = await this.waitForOperator(['retry']);
-      await this.record([OperatorRetried({ step: name, actor: msg.actor, reason: msg.reason })]);
+      await this.record('OperatorRetried', [OperatorRetried({ step: name, actor: msg.actor, reason: msg.reason })]);
       round = 0;
     }
   }
 
   async awaitApproval(reason: string, timeoutSeconds: number): Promise<void> {
-    const now = await DBOS.now();
-    // A fork's envelope carries the original's deadline. The fork's own is in
-    // its stream, which only a step may read (the executor checks it before
-    // each forward step), so a fork's approval wait is bounded by its timeout.
-    const deadline = this.forked ? Number.POSITIVE_INFINITY : Date.parse(this.envelope.deadline);
-    const timeoutAt = Math.min(now + timeoutSeconds * 1000, deadline);
-    await this.record([SagaAwaitingApproval({ reason, timeoutAt: new Date(timeoutAt).toISOString() })]);
+    const owed = this.takeOwed();
+    const waiting = await this.transaction('SagaAwaitingApproval', (client, commandId) =>
+      this.executor.awaitApproval(client, { sagaId: this.sagaId, commandId, guard: this.guard(), owed, reason, timeoutSeconds }),
+    );
+    if (waiting.kind === 'interrupted') throw new Abort(waiting.cause, waiting.reason);
     for (;;) {
-      const msg = await DBOS.recv<ControlMessage>(CONTROL_TOPIC, { deadlineEpochMS: timeoutAt });
+      const msg = await this.recv(waiting.timeoutAt);
       if (msg === null) {
-        if (timeoutAt === deadline) throw new Abort('deadline', `saga deadline ${this.envelope.deadline} passed awaiting approval`);
+        if (waiting.byDeadline) throw new Abort('deadline', `saga deadline ${new Date(waiting.timeoutAt).toISOString()} passed awaiting approval`);
         throw new Abort('approval_timeout', `no approval within ${timeoutSeconds}s`);
       }
       if (msg.action === 'approve') {
-        await this.record([SagaApproved({ actor: msg.actor, reason: msg.reason })]);
+        await this.record('SagaApproved', [SagaApproved({ actor: msg.actor, reason: msg.reason })]);
         return;
       }
       if (msg.action === 'reject') throw new Abort('rejected', `rejected by ${msg.actor}${msg.reason ? `: ${msg.reason}` : ''}`);
@@ -146,40 +176,231 @@ export class SagaRun implements SagaControl {
     }
   }
 
+  /** One forward attempt of a step: enter (a pivot), call, commit. */
+  private async forward(name: string, def: StepDefinition): Promise<StepOutcome> {
+    const info = this.info(name, name);
+    if (def.pivot && def.call && !this.pivoted) {
+      const owed = this.takeOwed();
+      const entered = await this.transaction(`${name}.enter`, (client, commandId) =>
+        this.executor.enterPivot(client, { sagaId: this.sagaId, commandId, step: name, guard: this.guard(), owed }),
+      );
+      if (entered.kind !== 'ok') return entered;
+      this.pivoted = true;
+    }
+    const registered = def.compensation ? [CompensationRegistered({ step: name, compensation: def.compensation.name })] : [];
+    const failed: Plan['failed'] = (error, timing) => [...registered, StepFailed({ step: name, error, ...timing })];
+    let result: unknown;
+    let timing: Plan['timing'];
+    if (def.call) {
+      const call = def.call;
+      const guard = this.pivoted ? undefined : this.guard();
+      const called = await this.callStep(`${name}.call`, () => this.executor.call(info, () => call(this.callContext(info)), guard));
+      if (called.kind === 'interrupted') return called;
+      if (called.kind === 'failed') return this.commit(name, this.failure(name, called, failed));
+      ({ result, timing } = called);
+    }
+    const outcome = await this.commit(
+      name,
+      {
+        step: name,
+        targets: () => def.commands?.({ ...info, result }) ?? [],
+        // Once a call was made, its effect is recorded whatever an operator asked meanwhile.
+        guard: def.call || this.pivoted ? undefined : this.guard(),
+        owed: this.takeOwed(),
+        timing,
+        succeeded: (_, t) => [...registered, StepSucceeded({ step: name, pivot: def.pivot ?? false, output: result, ...t })],
+        failed,
+      },
+      'hold',
+    );
+    if (outcome.kind === 'ok' && def.pivot) this.pivoted = true;
+    return outcome.kind === 'ok' ? { ...outcome, output: result } : outcome;
+  }
+
   private async compensate(cause: CompensationCause, reason: string): Promise<void> {
-    await this.record([SagaCompensating({ reason, cause })]);
+    this.owed.push(SagaCompensating({ reason, cause }));
     const resolved: string[] = [];
-    for (const { step, compensation } of [...this.registered].reverse()) {
+    const compensated = () => [SagaCompensated({ reason, resolvedManually: [...resolved] })];
+    const undos = [...this.compensations].reverse();
+    for (const [i, { step, compensation }] of undos.entries()) {
+      // The last undo records the saga's end in its own transaction.
+      const then = i === undos.length - 1 ? compensated : () => [];
       for (let round = 1; ; round++) {
-        const outcome = await this.runCompensation(step, compensation, reason, round);
+        const outcome = await this.undo(step, compensation, reason, round, then);
         if (outcome.kind === 'ok') break;
         if (outcome.kind !== 'failed') throw new Error(`unexpected compensation outcome ${outcome.kind}`);
         if (round < this.recovery.rounds) {
-          await DBOS.sleep(this.recovery.roundDelayMs * 2 ** (round - 1));
+          await this.sleep(this.recovery.roundDelayMs * 2 ** (round - 1));
           continue;
         }
         // Never report "compensated" over a failed undo: park, visibly, for an operator.
-        await this.record([CompensationStuck({ step, compensation: compensation.name, error: outcome.error, rounds: round })]);
+        await this.record('CompensationStuck', [CompensationStuck({ step, compensation: compensation.name, error: outcome.error, rounds: round })]);
         const msg = await this.waitForOperator(['retry', 'resolve']);
         if (msg.action === 'resolve') {
-          await this.record([
-            CompensationResolved({ step, compensation: compensation.name, actor: msg.actor, reason: msg.reason ?? '' }),
-          ]);
           resolved.push(step);
+          const resolution = CompensationResolved({ step, compensation: compensation.name, actor: msg.actor, reason: msg.reason ?? '' });
+          await this.record('CompensationResolved', [resolution, ...then()]);
           break;
         }
-        await this.record([OperatorRetried({ step: compensation.name, actor: msg.actor, reason: msg.reason })]);
+        await this.record('OperatorRetried', [OperatorRetried({ step: compensation.name, actor: msg.actor, reason: msg.reason })]);
         round = 0;
       }
     }
-    await this.record([SagaCompensated({ reason, resolvedManually: resolved })]);
+    if (undos.length === 0) await this.record('SagaCompensated', compensated());
+  }
+
+  private async undo(
+    step: string,
+    compensation: CompensationDefinition,
+    reason: string,
+    round: number,
+    then: () => NewEvent[],
+  ): Promise<StepOutcome> {
+    const info = this.info(step, compensation.name, reason);
+    const failed: Plan['failed'] = (error, timing) => [CompensationFailed({ step, compensation: compensation.name, error, round, ...timing })];
+    let result: unknown;
+    let timing: Plan['timing'];
+    if (compensation.call) {
+      const call = compensation.call;
+      const called = await this.callStep(`${compensation.name}.call`, () => this.executor.call(info, () => call(this.callContext(info))));
+      if (called.kind === 'failed') return this.commit(compensation.name, { ...this.failure(compensation.name, called, failed), compensation: true });
+      if (called.kind === 'ok') ({ result, timing } = called);
+    }
+    return this.commit(compensation.name, {
+      step: compensation.name,
+      targets: () => compensation.commands?.({ ...info, result }) ?? [],
+      owed: this.takeOwed(),
+      timing,
+      compensation: true,
+      // An undo whose call did nothing and whose commands decided nothing undid nothing.
+      succeeded: (decisions, t) => [
+        CompensationSucceeded({
+          step,
+          compensation: compensation.name,
+          nothingToUndo: result === undefined && decisions.every((d) => d.events.length === 0),
+          ...t,
+        }),
+        ...then(),
+      ],
+      failed,
+    });
+  }
+
+  /**
+   * A step's transaction, retried in a fresh one when it fails for a reason
+   * other than a broken rule (a serialization failure, a bug): such an error
+   * is never the step's recorded outcome. After the attempts, the step fails
+   * with it (recorded, and transient: the saga retries or compensates).
+   */
+  private async commit(name: string, plan: Plan, hold?: 'hold'): Promise<StepOutcome> {
+    const { retry, log } = this.executor.deps;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await (hold ? this.commitAndHold(name, plan) : this.transaction(name, (client, commandId) => this.commitWork(client, commandId, plan)));
+      } catch (err) {
+        if (isDbosError(err)) throw err;
+        const error = classify(err);
+        if (attempt < retry.maxAttempts) {
+          log.warn({ sagaId: this.sagaId, step: name, attempt, err: error }, 'step transaction failed, retrying');
+          // A plain timer: only the wait, not the path, differs on a replay.
+          await sleep(backoff(retry, attempt));
+          continue;
+        }
+        // Could not even record the failure: stop here (DBOS keeps the workflow in ERROR for an operator).
+        if (plan.failure) throw err;
+        const failure = { kind: 'failed' as const, error, attempts: attempt };
+        return this.commit(name, { ...plan, failure, timing: plan.timing ?? { attempts: attempt, startedAt: new Date().toISOString(), durationMs: 0 } });
+      }
+    }
+  }
+
+  /**
+   * The saga's completion belongs in its last step's transaction, but the
+   * engine cannot know a step is the last until the body returns. So a forward
+   * step hands its outcome to the body before it commits and lets the body run
+   * on for one turn of the event loop: if the body returned meanwhile,
+   * SagaCompleted joins the transaction. Whatever the body does next through
+   * the engine first waits for this commit (settle), so nothing acts on an
+   * outcome that is not durable. The checkpoint records whether the completion
+   * was folded in, so a replay takes the same path.
+   */
+  private commitAndHold(name: string, plan: Plan): Promise<StepOutcome> {
+    let handedOver: StepOutcome | undefined;
+    let handOver!: (outcome: StepOutcome) => void;
+    const early = new Promise<StepOutcome>((resolve) => (handOver = resolve));
+    const committed = this.transaction(name, (client, commandId) =>
+      this.commitWork(client, commandId, plan, async (outcome) => {
+        if (!handedOver) {
+          handedOver = outcome;
+          handOver(outcome);
+        } else if (handedOver.kind !== outcome.kind) {
+          // DBOS re-ran the transaction after a lost connection and the world changed in between.
+          throw new Error(`step ${name} decided ${outcome.kind} on a retried commit after the saga went on with ${handedOver.kind}`);
+        }
+        await nextTurn();
+        return this.finished;
+      }),
+    );
+    this.held = committed;
+    return Promise.race([early, committed]).catch((err) => {
+      // Failed before the body saw an outcome: nothing to wait for.
+      this.held = undefined;
+      throw err;
+    });
+  }
+
+  /** A plan that records a failed call (nothing to decide). */
+  private failure(step: string, called: Failed & { timing: Timing }, failed: Plan['failed']): Plan {
+    const { kind, error, attempts, timing } = called;
+    return { step, targets: () => [], owed: this.takeOwed(), timing, failure: { kind, error, attempts }, failed, succeeded: () => [] };
+  }
+
+  private commitWork(client: PoolClient, commandId: string, plan: Plan, beforeCommit?: CommitPlan['beforeCommit']) {
+    return this.executor.commit(client, { ...plan, sagaId: this.sagaId, commandId, beforeCommit });
   }
 
   private async waitForOperator(actions: ControlMessage['action'][]): Promise<ControlMessage> {
     for (;;) {
-      const msg = await DBOS.recv<ControlMessage>(CONTROL_TOPIC, { timeoutSeconds: 3600 });
+      const msg = await this.recv(Date.now() + 3600_000);
       if (msg && actions.includes(msg.action)) return msg;
     }
+  }
+
+  /** An engine transition in its own transaction. */
+  private record(label: string, events: NewEvent[]): Promise<unknown> {
+    const owed = this.takeOwed();
+    return this.transaction(label, (client, commandId) => this.executor.record(client, { sagaId: this.sagaId, commandId, owed, events }));
+  }
+
+  // Every way the engine talks to DBOS first waits for a held commit (settle).
+
+  private async transaction<T>(label: string, work: (client: PoolClient, commandId: string) => Promise<TransactionResult<T>>): Promise<T> {
+    await this.settle();
+    const commandId = this.nextCommandId(label);
+    return this.durable.transaction(label, (client) => work(client, commandId));
+  }
+
+  private async callStep<T>(label: string, work: () => Promise<T>): Promise<T> {
+    await this.settle();
+    this.nextCommandId(label);
+    return this.durable.step(label, work);
+  }
+
+  private async sleep(ms: number): Promise<void> {
+    await this.settle();
+    await DBOS.sleep(ms);
+  }
+
+  private async recv(deadlineEpochMS: number): Promise<ControlMessage | null> {
+    await this.settle();
+    return DBOS.recv<ControlMessage>(CONTROL_TOPIC, { deadlineEpochMS });
+  }
+
+  /** Wait for a held step's commit; its outcome says whether it recorded the saga's completion. */
+  private async settle(): Promise<StepOutcome | undefined> {
+    const held = this.held;
+    this.held = undefined;
+    return held;
   }
 
   /**
@@ -187,52 +408,27 @@ export class SagaRun implements SagaControl {
    * provider key comes from the envelope, so a fork re-running a step meets
    * the original's recorded effect instead of causing a second one.
    */
-  private context(step: string, action: string, reason?: string): StepCallContext {
+  private info(step: string, action: string, reason?: string): StepInfo {
     const idempotencyKey = `${this.envelope.sagaId}:${action}`;
     return { sagaId: this.sagaId, step, idempotencyKey, reason, outputs: { ...this.outputs } };
   }
 
-  /** Deterministic per workflow: the n-th DBOS step of this saga always gets the same id. */
+  private callContext(info: StepInfo): CallContext {
+    return { ...info, load: (decider, streamId) => this.executor.load(decider, streamId) };
+  }
+
+  private guard(): Guard {
+    return { sagaId: this.sagaId, deadline: this.envelope.deadline };
+  }
+
+  private takeOwed(): NewEvent[] {
+    const owed = this.owed;
+    this.owed = [];
+    return owed;
+  }
+
+  /** Deterministic per workflow: the n-th of our DBOS steps always gets the same id. */
   private nextCommandId(label: string): string {
     return `${this.sagaId}/${++this.sequence}-${label}`;
   }
-
-  private startedEvents(): NewEvent[] {
-    if (this.started) return [];
-    this.started = true;
-    const { sagaId, input, deadline } = this.envelope;
-    return [
-      SagaStarted({
-        sagaType: this.definition.type,
-        businessKey: this.definition.businessKey(input),
-        input: input as Record<string, unknown>,
-        deadline,
-      }),
-    ].map((e) => ({ ...e, metadata: { causationId: sagaId } }));
-  }
-
-  private runForward(step: string, definition: StepDefinition): Promise<StepOutcome> {
-    const call = { sagaId: this.sagaId, commandId: this.nextCommandId(step), ctx: this.context(step, step), prefix: this.startedEvents() };
-    const check = { pivoted: this.pivoted, deadline: this.envelope.deadline };
-    return DBOS.runStep(() => this.executor.forward(call, definition, check), { name: step, ...INFRA_RETRY });
-  }
-
-  private runCompensation(step: string, compensation: CompensationDefinition, reason: string, round: number): Promise<StepOutcome> {
-    const call = { sagaId: this.sagaId, commandId: this.nextCommandId(compensation.name), ctx: this.context(step, compensation.name, reason), prefix: [] };
-    return DBOS.runStep(() => this.executor.compensate(call, compensation, round), { name: compensation.name, ...INFRA_RETRY });
-  }
-
-  private async record(events: NewEvent[]): Promise<void> {
-    const label = events[0].type;
-    const commandId = this.nextCommandId(label);
-    const prefix = this.startedEvents();
-    await DBOS.runStep(() => this.executor.record(this.sagaId, commandId, [...prefix, ...events]), { name: label, ...INFRA_RETRY });
-  }
 }
-
-/**
- * A step body only throws when it could not even record its outcome (the
- * database is unreachable). DBOS retries that, patiently, rather than letting
- * the workflow die in ERROR, which DBOS never recovers.
- */
-const INFRA_RETRY = { retriesAllowed: true, maxAttempts: 10, intervalSeconds: 1, backoffRate: 1.5 };

@@ -46,7 +46,10 @@ export interface SagaView {
   businessKey: string;
   status: SagaStatus;
   input: Record<string, unknown>;
+  /** The pivot was entered (its effect may have happened): the saga only goes forward. */
   pivoted: boolean;
+  /** Which pivot, and when it was entered. */
+  pivot?: { step: string; enteredAt: string };
   compensationReason?: string;
   failure?: { step: string; error: ErrorInfo };
   awaitingApprovalUntil?: string;
@@ -105,6 +108,11 @@ function compensation(view: SagaView, step: string): CompensationView | undefine
   return view.compensations.find((c) => c.step === step);
 }
 
+function enterPivot(view: SagaView, step: string, at: string): void {
+  view.pivoted = true;
+  view.pivot = { step, enteredAt: at };
+}
+
 function apply(view: SagaView, e: SagaEvent, at: string): void {
   switch (e.type) {
     case 'CompensationRegistered':
@@ -115,11 +123,14 @@ function apply(view: SagaView, e: SagaEvent, at: string): void {
     case 'StepSucceeded': {
       const { step, output, ...timing } = e.data;
       view.steps.push({ name: step, status: 'succeeded', output, ...timing });
-      if (e.data.pivot) view.pivoted = true;
+      if (e.data.pivot && !view.pivoted) enterPivot(view, step, at);
       if (view.status === 'FAILED') view.status = 'RUNNING';
       view.failure = undefined;
       break;
     }
+    case 'PivotEntered':
+      enterPivot(view, e.data.step, at);
+      break;
     case 'StepFailed': {
       const { step, error, ...timing } = e.data;
       view.steps.push({ name: step, status: 'failed', pivot: false, error, ...timing });

@@ -33,5 +33,9 @@ test('npx dbos workflow list | get | steps show our sagas', async () => {
   expect(list).toEqual(expect.arrayContaining([expect.objectContaining({ workflowID: 'cli-saga', workflowName: 'saga.order-fulfillment', status: 'SUCCESS' })]));
   expect(await dbos('workflow', 'get', 'cli-saga')).toMatchObject({ workflowID: 'cli-saga', applicationVersion: 'saga-orchestrator-v1' });
   const steps = (await dbos('workflow', 'steps', 'cli-saga')) as { name: string }[];
-  expect(steps.map((s) => s.name)).toEqual(['placeOrder', 'reserveStock', 'authorizePayment', 'bookShipment', 'capturePayment', 'confirmOrder']);
+  // A step with a provider call is two DBOS steps (the call, then the transaction); the pivot is entered first.
+  expect(steps.map((s) => s.name)).toEqual([
+    'placeOrder', 'reserveStock', 'authorizePayment.call', 'authorizePayment', 'bookShipment.call', 'bookShipment',
+    'capturePayment.enter', 'capturePayment.call', 'capturePayment', 'confirmOrder',
+  ]);
 });

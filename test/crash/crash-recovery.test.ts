@@ -8,10 +8,16 @@ import { freePort, startServer, type ServerProcess } from '../../scripts/server-
  * same executor id, and check that every saga ends where it should with
  * nothing done twice and nothing lost.
  *
- * A crash point "after-commit:<step>" kills right after a step committed its
- * events and before DBOS checkpointed the step: the re-run must find the
- * recorded result and not decide (or charge) again. "before-effect:<step>"
- * kills inside a step before it touched anything.
+ * The crash points (src/saga/crash-points.ts) cover each phase of a step:
+ * "before-effect:<step>" kills inside the step before its effect (before its
+ * provider call, or inside its transaction before it decides);
+ * "after-call:<step>" kills after the provider answered and before DBOS
+ * checkpointed the answer, so the call is repeated (the idempotency key must
+ * make that harmless); "after-commit:<step>" kills right after the step's
+ * transaction (events and DBOS checkpoint together) committed, so the replay
+ * must find the checkpoint and not decide (or charge) again.
+ * "after-commit:capturePayment.enter" kills between entering the pivot and
+ * calling the gateway.
  */
 const SKU = 'sku-crash';
 const INITIAL_STOCK = 1000;
@@ -24,9 +30,11 @@ interface Scenario {
 
 const scenarios: Scenario[] = [
   ...['before-effect:placeOrder', 'after-commit:placeOrder', 'after-commit:reserveStock', 'before-effect:authorizePayment',
-    'after-commit:authorizePayment', 'after-commit:bookShipment', 'before-effect:capturePayment', 'after-commit:capturePayment',
+    'after-call:authorizePayment', 'after-commit:authorizePayment', 'after-commit:bookShipment',
+    'after-commit:capturePayment.enter', 'before-effect:capturePayment', 'after-call:capturePayment', 'after-commit:capturePayment',
     'after-commit:confirmOrder'].map((crash) => ({ crash, compensates: false })),
-  ...['after-commit:cancelShipment', 'after-commit:voidAuthorization', 'before-effect:releaseStock', 'after-commit:rejectOrder']
+  ...['after-call:cancelShipment', 'after-commit:cancelShipment', 'after-call:voidAuthorization', 'after-commit:voidAuthorization',
+    'before-effect:releaseStock', 'after-commit:rejectOrder']
     .map((crash) => ({ crash, compensates: true })),
 ];
 

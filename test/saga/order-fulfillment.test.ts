@@ -48,9 +48,14 @@ test('the happy path completes: stock committed, payment captured, shipment book
     'CompensationRegistered', 'StepSucceeded',
     'CompensationRegistered', 'StepSucceeded',
     'CompensationRegistered', 'StepSucceeded',
-    'StepSucceeded',
+    // The pivot is entered in its own transaction, before the capture is asked for.
+    'PivotEntered', 'StepSucceeded',
+    // The last step and the saga's completion are one transaction; it records what the saga returned.
     'StepSucceeded', 'SagaCompleted',
   ]);
+  const [confirmed, completed] = (await app.store.readStream(`saga-${sagaId}`)).slice(-2);
+  expect(completed.txid).toBe(confirmed.txid);
+  expect(completed.data).toEqual({ output: { orderId, trackingNumber: expect.stringMatching(/^TRK/) } });
   // A domain event's causation id names the step command that produced it.
   const orderEvents = await app.store.readStream(`order-${orderId}`);
   expect(orderEvents[0].metadata).toMatchObject({ correlationId: sagaId, causationId: expect.stringContaining(`${sagaId}/1-placeOrder`) });

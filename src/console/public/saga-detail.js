@@ -70,7 +70,7 @@ function renderHeader(el, s) {
     ['Started', dateTime(s.startedAt)],
     ['Ended', s.endedAt ? dateTime(s.endedAt) : '—'],
     ['Took', took],
-    ['Past the pivot', s.pivoted ? 'yes: only forward from here' : 'no'],
+    ['Past the pivot', s.pivot ? `yes: ${s.pivot.step} entered ${dateTime(s.pivot.enteredAt)}, only forward from here` : 'no'],
     ['DBOS workflow', s.workflow ? `${s.workflow.status} on ${s.workflow.executorId ?? '?'} (v${s.workflow.applicationVersion ?? '?'})` : '—'],
     ['Events', String(s.version)],
   ];

@@ -70,6 +70,8 @@ function describe(e) {
   switch (e.type) {
     case 'StepSucceeded':
       return { lane: 'forward', tone: 'ok', title: `✓ ${d.step}${d.pivot ? ' · pivot' : ''}`, facts: took(d), detail: d.output };
+    case 'PivotEntered':
+      return { lane: 'forward', tone: 'warn', title: `→ ${d.step} · pivot entered: only forward from here` };
     case 'StepFailed':
       return { lane: 'forward', tone: 'bad', title: `✗ ${d.step}`, facts: [error(d.error), ...took(d)] };
     case 'ForwardRecoveryFailed':

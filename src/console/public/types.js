@@ -28,6 +28,7 @@
  * @property {string} status
  * @property {Record<string, any>} input
  * @property {boolean} pivoted
+ * @property {{ step: string, enteredAt: string }} [pivot]
  * @property {boolean} cancelRequested
  * @property {string} [compensationReason]
  * @property {{ step: string, error: ErrorInfo }} [failure]

@@ -103,6 +103,8 @@ function decide(command: OrderCommand, state: OrderState): OrderEvent[] {
       return [OrderConfirmed({})];
     }
     case 'RejectOrder':
+      // The undo of placing an order: where none was placed there is nothing to undo.
+      if (state.status === 'none') return [];
       return close(state, OrderRejected({ reason: c.reason }));
     case 'CancelOrder':
       return close(state, OrderCancelled({ reason: c.reason }));

@@ -26,7 +26,7 @@ export function returnActivities(providers: Providers, input: OrderReturnInput) 
   // and restock. Its undo is the saga's only one: reject the return request, so
   // the order is confirmed again rather than stuck in "return requested".
   const acceptReturn: StepDefinition<ReturnPlan> = {
-    run: async (ctx) => {
+    call: async (ctx) => {
       const o = await ctx.load(orderDecider, order);
       if (o.status !== 'return_requested') {
         throw new DomainError('RETURN_NOT_REQUESTED', `order ${orderId} is ${o.status}: no return in progress`, { status: o.status });
@@ -36,14 +36,12 @@ export function returnActivities(providers: Providers, input: OrderReturnInput) 
         throw new DomainError('PAYMENT_NOT_CAPTURED', `payment of order ${orderId} is ${p.status}: nothing to refund`, { status: p.status });
       }
       const lines = o.order.items.map(({ sku, quantity }) => ({ sku, quantity }));
-      return { output: { captureId: p.capture.captureId, amount: p.capture.amount, lines } };
+      return { captureId: p.capture.captureId, amount: p.capture.amount, lines };
     },
     compensation: {
       name: 'rejectReturn',
       // RejectReturn decides nothing when no return is in progress.
-      run: async (ctx) => ({
-        commands: [{ decider: orderDecider, streamId: order, command: { type: 'RejectReturn', reason: ctx.reason ?? 'compensated' } }],
-      }),
+      commands: (ctx) => [{ decider: orderDecider, streamId: order, command: { type: 'RejectReturn', reason: ctx.reason ?? 'compensated' } }],
     },
   };
 
@@ -51,29 +49,24 @@ export function returnActivities(providers: Providers, input: OrderReturnInput) 
   // idempotency key, and RecordRefund of the same refund id is a no-op.
   const refundPayment = (plan: ReturnPlan): StepDefinition<{ refundId: string }> => ({
     pivot: true,
-    run: async (ctx) => {
-      const { refundId } = await providers.payments.refund({ idempotencyKey: ctx.idempotencyKey, captureId: plan.captureId, amount: plan.amount });
-      return {
-        output: { refundId },
-        commands: [{ decider: paymentDecider, streamId: payment, command: { type: 'RecordRefund', refundId, amount: plan.amount, reason: input.reason } }],
-      };
-    },
+    call: (ctx) => providers.payments.refund({ idempotencyKey: ctx.idempotencyKey, captureId: plan.captureId, amount: plan.amount }),
+    commands: ({ result }) => [
+      { decider: paymentDecider, streamId: payment, command: { type: 'RecordRefund', refundId: result.refundId, amount: plan.amount, reason: input.reason } },
+    ],
   });
 
   // All lines in one transaction; RestockReturn is once per (sku, order).
   const restockItems = (plan: ReturnPlan): StepDefinition => ({
-    run: async () => ({
-      commands: plan.lines.map((l) => ({
+    commands: () =>
+      plan.lines.map((l) => ({
         decider: inventoryDecider,
         streamId: inventoryStreamId(l.sku),
         command: { type: 'RestockReturn', orderId, quantity: l.quantity },
       })),
-    }),
   });
 
   const completeReturn: StepDefinition = {
-    completes: true,
-    run: async () => ({ commands: [{ decider: orderDecider, streamId: order, command: { type: 'CompleteReturn' } }] }),
+    commands: () => [{ decider: orderDecider, streamId: order, command: { type: 'CompleteReturn' } }],
   };
 
   return { acceptReturn, refundPayment, restockItems, completeReturn };
