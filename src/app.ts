@@ -107,7 +107,7 @@ export async function startApp(config: Config, log: Logger, options: { listen?: 
         pool: db.pool,
         store,
         handler,
-        startSaga: (type, sagaId, input) => engine.start(type, sagaId, input),
+        startSaga: async (type, sagaId, input) => void (await engine.start(type, sagaId, input)),
         notifier,
         log,
       })

@@ -1,4 +1,4 @@
-import { DBOS } from '@dbos-inc/dbos-sdk';
+import { DBOS, type WorkflowHandle } from '@dbos-inc/dbos-sdk';
 import { isWrongExpectedVersion, type EventStore } from '../eventstore';
 import { CONTROL_TOPIC, type ControlMessage, type SagaDefinition, type SagaEnvelope, type SagaOutcome } from './definition';
 import { OperatorActionRequested, sagaStreamId } from './events';
@@ -80,9 +80,10 @@ export class SagaEngine {
 
   /**
    * Start a saga with `sagaId` as its DBOS workflow id. Starting an id that
-   * exists returns the existing saga (DBOS's idempotency).
+   * exists returns the existing saga (DBOS's idempotency). The handle's
+   * getResult() waits for the saga's outcome.
    */
-  async start(type: string, sagaId: string, input: unknown, options: { deadlineSeconds?: number } = {}): Promise<void> {
+  async start(type: string, sagaId: string, input: unknown, options: { deadlineSeconds?: number } = {}): Promise<WorkflowHandle<SagaOutcome>> {
     const workflow = this.workflows.get(type);
     if (!workflow) throw new Error(`no saga type ${type}`);
     const now = Date.now();
@@ -92,7 +93,7 @@ export class SagaEngine {
       startedAt: new Date(now).toISOString(),
       deadline: new Date(now + (options.deadlineSeconds ?? this.deadlineSeconds) * 1000).toISOString(),
     };
-    await DBOS.startWorkflow(workflow, { workflowID: sagaId })(envelope);
+    return DBOS.startWorkflow(workflow, { workflowID: sagaId })(envelope);
   }
 
   async view(sagaId: string): Promise<SagaView | undefined> {
