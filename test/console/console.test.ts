@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Page } from 'playwright-core';
+import { setSwitch } from '../../src/providers';
 import { http, startTestApp, ADMIN_TOKEN, type TestApp } from '../support/app';
 import { ARTIFACTS, launchBrowser, type Browser } from './browser';
 
@@ -132,6 +133,22 @@ test('approves a saga waiting for approval with the token kept for this tab', as
   await page.locator('#operator button[data-action=fork]').click();
   await page.locator('#action-log li.error[data-action=fork]').waitFor();
   await screenshot('approved');
+});
+
+test('a saga whose pivot was entered shows it, even when the pivot then failed: no cancel, a retry goes forward', async () => {
+  await setSwitch(app.db.pool, 'outage_after_capture', true);
+  try {
+    await startOrder({ quantity: 1, unitPrice: 100, card: 'tok_visa' });
+    await header().locator('[data-status=FAILED]').waitFor({ timeout: 20_000 });
+    await expect(header().locator('dl.facts-grid').textContent()).resolves.toMatch(/Past the pivot\s*yes: capturePayment entered/);
+    await page.locator('#timeline .row[data-type=PivotEntered]').waitFor();
+    await expect(page.locator('#operator button[data-action=cancel]').isDisabled()).resolves.toBe(true);
+    await screenshot('failed-past-pivot');
+  } finally {
+    await setSwitch(app.db.pool, 'outage_after_capture', false);
+  }
+  await page.locator('#operator button[data-action=retry]').click();
+  await header().locator('[data-status=COMPLETED]').waitFor({ timeout: 15_000 });
 });
 
 test('the list filters by status and business key, and refreshes by itself', async () => {
