@@ -6,4 +6,7 @@
  * Bump this deliberately, and only when a saga's sequence of steps changes in a
  * way old checkpoints cannot replay. See README "Operations: redeploys".
  */
-export const WORKFLOW_VERSION = 'saga-orchestrator-v1';
+// v2: a step with a provider call is two DBOS steps (the call, then the
+// transaction) and a pivot is entered in a step of its own, so v1 checkpoints
+// do not replay under this code; v1 sagas are drained by v1 processes.
+export const WORKFLOW_VERSION = 'saga-orchestrator-v2';

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { http, orderBody, startTestApp, type TestApp } from '../support/app';
+import { WORKFLOW_VERSION } from '../../src/release';
 
 /** DBOS's own CLI reads dbos-config.yaml: with DATABASE_URL set it needs no other flags. */
 const run = promisify(execFile);
@@ -31,7 +32,7 @@ test('npx dbos workflow list | get | steps show our sagas', async () => {
 
   const list = (await dbos('workflow', 'list')) as { workflowID: string; workflowName: string; status: string }[];
   expect(list).toEqual(expect.arrayContaining([expect.objectContaining({ workflowID: 'cli-saga', workflowName: 'saga.order-fulfillment', status: 'SUCCESS' })]));
-  expect(await dbos('workflow', 'get', 'cli-saga')).toMatchObject({ workflowID: 'cli-saga', applicationVersion: 'saga-orchestrator-v1' });
+  expect(await dbos('workflow', 'get', 'cli-saga')).toMatchObject({ workflowID: 'cli-saga', applicationVersion: WORKFLOW_VERSION });
   const steps = (await dbos('workflow', 'steps', 'cli-saga')) as { name: string }[];
   // A step with a provider call is two DBOS steps (the call, then the transaction); the pivot is entered first.
   expect(steps.map((s) => s.name)).toEqual([
