@@ -1,10 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { hostname } from 'node:os';
 import type { Server } from 'node:http';
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { Config } from './config';
 import { openDatabase, type Database } from './db/database';
 import { domainEvents } from './domain';
 import { AppendNotifier, CommandHandler, EventRegistry, EventStore, SnapshotStore } from './eventstore';
+import { Fleet } from './fleet/fleet';
+import { assertRecoveryApi } from './fleet/recovery';
 import { createHttpApp } from './http/server';
 import type { Logger } from './log';
 import { Metrics } from './metrics';
@@ -32,8 +36,20 @@ export interface App {
   /** Read models: status and lag, waitForPosition, rebuilds, parked events. */
   projections: Projections;
   server?: Server;
-  stop(): Promise<void>;
+  fleet: Fleet;
+  /** Stop; `graceMs` lets running sagas finish first (see the implementation). */
+  stop(graceMs?: number): Promise<void>;
 }
+
+/** The DBOS queue sagas are dispatched through (SAGA_DISPATCH=queue). */
+export const SAGA_QUEUE = 'sagas';
+
+/**
+ * Orchestrators run WORKFLOW_VERSION. A process that orchestrates nothing
+ * launches DBOS under a version of its own, so it never claims a saga (DBOS
+ * only runs workflows of its own version); it enqueues for the orchestrators.
+ */
+const dbosVersion = (config: Config) => (config.orchestrates ? WORKFLOW_VERSION : `${WORKFLOW_VERSION}+read-side`);
 
 export function createRegistry(): EventRegistry {
   return new EventRegistry([...domainEvents, ...sagaEvents]);
@@ -59,8 +75,13 @@ export function assertConductorClient(config: Config, resolve = createRequire(__
   }
 }
 
-export async function startApp(config: Config, log: Logger, options: { listen?: boolean } = {}): Promise<App> {
+export async function startApp(
+  config: Config,
+  log: Logger,
+  options: { listen?: boolean; /** Another process took our lease over: stop and exit. */ onLeaseLost?: () => void } = {},
+): Promise<App> {
   assertConductorClient(config);
+  assertRecoveryApi();
   const db = await openDatabase(config, (msg) => log.info(msg));
   const metrics = new Metrics(db.pool, log);
   const store = new EventStore(db.pool, createRegistry(), { onAppended: metrics.onAppended });
@@ -76,12 +97,15 @@ export async function startApp(config: Config, log: Logger, options: { listen?: 
   });
   // Crash tests and the crash demo only (see crash-points.ts).
   const instrumented = config.crashPoint !== undefined || config.stepDelayMs > 0;
+  // A process that orchestrates nothing still starts sagas (a return request): through the queue.
+  const queued = config.sagaDispatch === 'queue' || !config.orchestrates;
   const engine = new SagaEngine(
     store,
     executor,
     { rounds: config.recoveryRounds, roundDelayMs: config.recoveryRoundDelayMs },
     config.sagaDeadlineSeconds,
     instrumented ? instrumentDurable(dbosDurable, { crashPoint: config.crashPoint, stepDelayMs: config.stepDelayMs }) : dbosDurable,
+    { queueName: queued ? SAGA_QUEUE : undefined, applicationVersion: WORKFLOW_VERSION, maxRecoveryAttempts: config.maxRecoveryAttempts },
   );
   engine.register(
     orderFulfillment(providers, {
@@ -92,6 +116,25 @@ export async function startApp(config: Config, log: Logger, options: { listen?: 
   engine.register(orderReturn(providers));
 
   await launchDbos(config, db.url, log);
+  const fleet = new Fleet({
+    pool: db.pool,
+    me: {
+      executorId: config.executorId,
+      incarnation: randomUUID(),
+      applicationVersion: dbosVersion(config),
+      role: !config.orchestrates ? 'read-side' : config.readSide ? 'both' : 'orchestrator',
+      host: hostname(),
+      pid: process.pid,
+      port: config.port || undefined,
+    },
+    leaseMs: config.fleetLeaseMs,
+    orchestrates: config.orchestrates,
+    log,
+    onLeaseLost: () => options.onLeaseLost?.(),
+    quarantine: (sagaId, attempts, occurrence) => engine.quarantine(sagaId, attempts, occurrence),
+  });
+  await fleet.start();
+  metrics.useFleet(() => fleet.snapshot());
   const notifier = new AppendNotifier(db.url);
   await notifier.start();
   // Every process runs every projection; a lease per projection keeps one applier at a time.
@@ -123,18 +166,27 @@ export async function startApp(config: Config, log: Logger, options: { listen?: 
     metrics,
     processManagers,
     projections,
-    async stop() {
+    fleet,
+    /**
+     * Graceful: stop taking work (no new requests, no queue polls, read side
+     * handed over), give running sagas the grace period to finish, then
+     * release the lease so another process takes over what is left at once.
+     */
+    async stop(graceMs = 0) {
+      await fleet.drain();
       await new Promise<void>((resolve) => (app.server ? app.server.close(() => resolve()) : resolve()));
+      app.server?.closeAllConnections();
       await projections.stop();
       await processManagers.stop();
       // Workflows stop before the pool they write through goes away.
-      await DBOS.shutdown();
+      await DBOS.shutdown(graceMs > 0 ? { workflowCompletionTimeoutMS: graceMs } : undefined);
+      await fleet.release().catch((err) => log.warn({ err: (err as Error).message }, 'fleet: could not release the lease'));
       await notifier.stop();
       await db.close();
     },
   };
   if (options.listen !== false) {
-    const http = createHttpApp({ config, store, handler, engine, pool: db.pool, log, metrics, projections });
+    const http = createHttpApp({ config, store, handler, engine, pool: db.pool, log, metrics, projections, fleet });
     app.server = await new Promise<Server>((resolve) => {
       const server = http.listen(config.port, () => resolve(server));
     });
@@ -148,10 +200,20 @@ async function launchDbos(config: Config, url: string, log: Logger): Promise<voi
     name: config.appName,
     systemDatabaseUrl: url,
     // Pinned: a source-hash version would strand in-flight sagas on redeploy.
-    applicationVersion: WORKFLOW_VERSION,
+    applicationVersion: dbosVersion(config),
     executorID: config.executorId,
     logLevel: config.logLevel,
+    // Done by openDatabase, under the migration lock (several processes may start at once).
+    runMigrations: false,
+    // A read-side process polls no saga queue.
+    ...(config.orchestrates ? {} : { listenQueues: [] }),
   });
   if (config.conductorKey) log.info('connecting to DBOS Conductor');
   await DBOS.launch(config.conductorKey ? { conductorKey: config.conductorKey } : undefined);
+  // A row in PostgreSQL shared by the fleet: the latest process's settings win.
+  await DBOS.registerQueue(SAGA_QUEUE, {
+    workerConcurrency: config.sagaWorkerConcurrency,
+    minPollingIntervalMs: config.sagaQueuePollMs,
+    onConflict: 'always_update',
+  });
 }

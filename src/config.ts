@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -39,7 +40,13 @@ export const EnvSchema = z.object({
   STEP_RETRY_BASE_MS: int(0).default(200),
   RECOVERY_ROUNDS: int(1).default(3),
   RECOVERY_ROUND_DELAY_MS: int(0).default(2000),
-  READ_SIDE: z.enum(['on', 'off']).default('on'),
+  READ_SIDE: z.enum(['on', 'off', 'only']).default('on'),
+  SAGA_DISPATCH: z.enum(['queue', 'direct']).default('queue'),
+  SAGA_WORKER_CONCURRENCY: int(1).default(100),
+  SAGA_QUEUE_POLL_MS: int(10).default(100),
+  FLEET_LEASE_MS: int(500).default(10_000),
+  SHUTDOWN_GRACE_MS: int(0).default(10_000),
+  MAX_RECOVERY_ATTEMPTS: int(1).default(10),
   // See src/saga/crash-points.ts.
   SAGA_CRASH_POINT: z
     .string()
@@ -86,6 +93,19 @@ export interface Config {
    * process only orchestrates; some other process must run the read side.
    */
   readSide: boolean;
+  /** Run sagas in this process (READ_SIDE=only: no). */
+  orchestrates: boolean;
+  /** queue: through a DBOS queue any live process takes work from; direct: in the process that accepted it. */
+  sagaDispatch: 'queue' | 'direct';
+  /** Sagas this process runs at once from the queue. */
+  sagaWorkerConcurrency: number;
+  sagaQueuePollMs: number;
+  /** A process whose lease is not renewed for this long is taken over. */
+  fleetLeaseMs: number;
+  /** Graceful shutdown: how long running sagas get to finish before others take them over. */
+  shutdownGraceMs: number;
+  /** Recoveries of one saga before it is parked as a crash loop. */
+  maxRecoveryAttempts: number;
 }
 
 export class ConfigError extends Error {
@@ -125,9 +145,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = process.c
     port: e.PORT,
     databaseUrl,
     embedded: { port: e.EMBEDDED_PG_PORT, dataDir: path.resolve(dir, e.EMBEDDED_PG_DATA_DIR) },
-    // Stable across restarts of the same process slot (host + port), unique
-    // between processes on one host: DBOS recovers only its own executor's work.
-    executorId: e.DBOS_EXECUTOR_ID ?? `${hostname()}-${e.PORT}`,
+    // Unique per process incarnation: a dead one's sagas are taken over by the
+    // fleet (src/fleet/), so nothing depends on restarting under the same id.
+    // DBOS_EXECUTOR_ID pins it; a restart under it also recovers its own at launch.
+    executorId: e.DBOS_EXECUTOR_ID ?? `${hostname()}-${e.PORT}-${randomBytes(3).toString('hex')}`,
     conductorKey: e.DBOS_CONDUCTOR_KEY,
     adminToken: e.ADMIN_TOKEN,
     logLevel: e.LOG_LEVEL,
@@ -143,6 +164,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = process.c
     recoveryRounds: e.RECOVERY_ROUNDS,
     recoveryRoundDelayMs: e.RECOVERY_ROUND_DELAY_MS,
     crashPoint: e.SAGA_CRASH_POINT,
-    readSide: e.READ_SIDE === 'on',
+    readSide: e.READ_SIDE !== 'off',
+    orchestrates: e.READ_SIDE !== 'only',
+    sagaDispatch: e.SAGA_DISPATCH,
+    sagaWorkerConcurrency: e.SAGA_WORKER_CONCURRENCY,
+    sagaQueuePollMs: e.SAGA_QUEUE_POLL_MS,
+    fleetLeaseMs: e.FLEET_LEASE_MS,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    maxRecoveryAttempts: e.MAX_RECOVERY_ATTEMPTS,
   };
 }

@@ -1,3 +1,4 @@
+import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { Config } from '../config';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded';
 import { migrate } from './migrate';
@@ -31,7 +32,8 @@ export async function openDatabase(config: Config, log: (msg: string) => void = 
   await ensureDatabase(url);
   const pool = createPool(url, config.poolSize);
   try {
-    const ran = await migrate(pool);
+    // DBOS's system tables live in the same database (schema `dbos`); launch then skips its own migration.
+    const ran = await migrate(pool, undefined, () => DBOS.migrate(url!));
     if (ran.length) log(`applied migrations: ${ran.join(', ')}`);
   } catch (err) {
     await pool.end();

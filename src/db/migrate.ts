@@ -35,11 +35,21 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
     .sort((a, b) => a.version - b.version);
 }
 
-export async function migrate(pool: Pool, dir = MIGRATIONS_DIR): Promise<string[]> {
+/**
+ * `alsoUnderLock` runs after our migrations, still holding the lock: DBOS's
+ * own schema migration, which is not safe to run from several processes
+ * starting at once ("tuple concurrently updated").
+ */
+export async function migrate(pool: Pool, dir = MIGRATIONS_DIR, alsoUnderLock?: () => Promise<void>): Promise<string[]> {
   const migrations = loadMigrations(dir);
   const client = await pool.connect();
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    // Try, not wait: a session blocked in pg_advisory_lock holds a snapshot,
+    // and DBOS's migration (CREATE INDEX CONCURRENTLY) waits for every such
+    // snapshot, while the blocked session waits for us: a deadlock.
+    while (!(await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [MIGRATION_LOCK_KEY])).rows[0].ok) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY,
       name text NOT NULL,
@@ -74,6 +84,7 @@ export async function migrate(pool: Pool, dir = MIGRATIONS_DIR): Promise<string[
       }
       ran.push(m.name);
     }
+    await alsoUnderLock?.();
     return ran;
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => {});

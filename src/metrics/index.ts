@@ -2,10 +2,12 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Pool } from '../db/pool';
 import type { StreamWrite } from '../eventstore';
 import type { Logger } from '../log';
+import { FleetMetrics, type FleetSource } from './fleet-metrics';
 import { ProjectionMetrics, type ProjectionStatusSource } from './projection-metrics';
 import { SagaMetrics } from './saga-metrics';
 import { StoreMetrics } from './store-metrics';
 
+export type { FleetSnapshot, FleetSource } from './fleet-metrics';
 export type { ProjectionStatusSource } from './projection-metrics';
 
 /**
@@ -18,6 +20,7 @@ export class Metrics {
   private readonly appends = new StoreMetrics(this.registry);
   private readonly sagas: SagaMetrics;
   private readonly projections: ProjectionMetrics;
+  private readonly fleet: FleetMetrics;
 
   constructor(
     pool: Pool,
@@ -26,6 +29,7 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
     this.sagas = new SagaMetrics(this.registry, pool);
     this.projections = new ProjectionMetrics(this.registry);
+    this.fleet = new FleetMetrics(this.registry);
   }
 
   /** For the event store's `onAppended`: called after each append it committed. */
@@ -46,6 +50,11 @@ export class Metrics {
   /** Where projection lag and parked counts come from, once projections run. */
   useProjections(source: ProjectionStatusSource): void {
     this.projections.use(source);
+  }
+
+  /** Where the fleet's gauges come from, once this process has joined it. */
+  useFleet(source: FleetSource): void {
+    this.fleet.use(source);
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

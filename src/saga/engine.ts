@@ -1,7 +1,7 @@
 import { DBOS, type WorkflowHandle } from '@dbos-inc/dbos-sdk';
 import { isWrongExpectedVersion, type EventStore } from '../eventstore';
 import { CONTROL_TOPIC, type ControlMessage, type SagaDefinition, type SagaEnvelope, type SagaOutcome } from './definition';
-import { OperatorActionRequested, sagaStreamId } from './events';
+import { OperatorActionRequested, SagaQuarantined, sagaStreamId } from './events';
 import { assertDurableApi, dbosDurable, type Durable } from './durable';
 import type { StepExecutor } from './executor';
 import { forkSaga, type ForkRequest, type ForkResult } from './fork';
@@ -43,10 +43,19 @@ function refusal(action: ControlMessage['action'], v: SagaView): string | undefi
       if (v.status !== 'RUNNING' && v.status !== 'AWAITING_APPROVAL') return it;
       return v.pivot ? `it is past its pivot: ${v.pivot.step} was entered at ${v.pivot.enteredAt}, so it only goes forward` : undefined;
     case 'retry':
-      return v.status === 'FAILED' || v.status === 'COMPENSATION_STUCK' ? undefined : it;
+      return v.status === 'FAILED' || v.status === 'COMPENSATION_STUCK' || v.status === 'QUARANTINED' ? undefined : it;
     case 'resolve':
       return v.status === 'COMPENSATION_STUCK' ? undefined : it;
   }
+}
+
+/** How sagas reach a process that runs them. */
+export interface Dispatch {
+  /** Enqueue on this DBOS queue (any live process of `applicationVersion` takes it); unset: run where started. */
+  queueName?: string;
+  applicationVersion?: string;
+  /** DBOS dead-letters a workflow recovered more often than this (a crash loop). */
+  maxRecoveryAttempts?: number;
 }
 
 /** Statuses in which the saga waits for a message (DBOS recv): only then is one sent. */
@@ -65,6 +74,7 @@ export class SagaEngine {
     private readonly recovery: RecoveryPolicy,
     private readonly deadlineSeconds: number,
     private readonly durable: Durable = dbosDurable,
+    private readonly dispatch: Dispatch = {},
   ) {
     assertDurableApi();
   }
@@ -72,7 +82,7 @@ export class SagaEngine {
   register(definition: SagaDefinition): this {
     const workflow = DBOS.registerWorkflow(
       async (envelope: SagaEnvelope) => new SagaRun(this.executor, this.durable, this.recovery, definition, envelope).execute(),
-      { name: `saga.${definition.type}` },
+      { name: `saga.${definition.type}`, maxRecoveryAttempts: this.dispatch.maxRecoveryAttempts },
     );
     this.workflows.set(definition.type, workflow);
     return this;
@@ -93,7 +103,23 @@ export class SagaEngine {
       startedAt: new Date(now).toISOString(),
       deadline: new Date(now + (options.deadlineSeconds ?? this.deadlineSeconds) * 1000).toISOString(),
     };
-    return DBOS.startWorkflow(workflow, { workflowID: sagaId })(envelope);
+    const { queueName, applicationVersion } = this.dispatch;
+    return DBOS.startWorkflow(workflow, {
+      workflowID: sagaId,
+      ...(queueName ? { queueName, enqueueOptions: { applicationVersion } } : {}),
+    })(envelope);
+  }
+
+  /**
+   * Park a saga whose workflow DBOS gave up on (too many recoveries): an
+   * event, once per dead-lettering (the command id names it).
+   */
+  async quarantine(sagaId: string, recoveryAttempts: number, occurrence: string): Promise<void> {
+    const reason = `crashed the processes that ran it: ${recoveryAttempts} recoveries`;
+    await this.store.append(sagaStreamId(sagaId), [SagaQuarantined({ recoveryAttempts, reason })], {
+      commandId: `quarantine:${sagaId}:${occurrence}`,
+      metadata: { correlationId: sagaId },
+    });
   }
 
   async view(sagaId: string): Promise<SagaView | undefined> {
@@ -135,6 +161,8 @@ export class SagaEngine {
         throw err;
       }
       if (WAITING.includes(view.status)) await DBOS.send(sagaId, message, CONTROL_TOPIC);
+      // DBOS dead-lettered its workflow: resuming puts it back in line, with its recovery count reset.
+      if (view.status === 'QUARANTINED') await DBOS.resumeWorkflow(sagaId, { queueName: this.dispatch.queueName });
       return (await this.view(sagaId))!;
     }
   }
@@ -144,6 +172,6 @@ export class SagaEngine {
     const view = await this.view(sagaId);
     if (!view) throw new SagaNotFoundError(sagaId);
     if (!TERMINAL_STATUSES.includes(view.status)) throw new SagaStateError(sagaId, view.status, 'fork');
-    return forkSaga(this.store, view, request, this.deadlineSeconds);
+    return forkSaga(this.store, view, request, this.deadlineSeconds, this.dispatch);
   }
 }

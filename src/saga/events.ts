@@ -81,6 +81,12 @@ export const OperatorActionRequested = defineEvent(
     reason: z.string().optional(),
   }),
 );
+/**
+ * Written by the fleet when DBOS gave up on the saga's workflow: it crashed
+ * the processes that ran it more than MAX_RECOVERY_ATTEMPTS times. Parked
+ * for an operator, whose `retry` resumes it.
+ */
+export const SagaQuarantined = defineEvent('SagaQuarantined', z.object({ recoveryAttempts: z.number().int(), reason: z.string() }));
 export const SagaCompleted = defineEvent('SagaCompleted', z.object({ output: z.unknown().optional() }));
 export const SagaCompensated = defineEvent(
   'SagaCompensated',
@@ -118,6 +124,7 @@ export const sagaEvents = [
   ForwardRecoveryFailed,
   OperatorRetried,
   OperatorActionRequested,
+  SagaQuarantined,
   SagaCompleted,
   SagaCompensated,
   SagaForked,
@@ -139,6 +146,7 @@ export type SagaEvent =
   | EventOf<typeof ForwardRecoveryFailed>
   | EventOf<typeof OperatorRetried>
   | EventOf<typeof OperatorActionRequested>
+  | EventOf<typeof SagaQuarantined>
   | EventOf<typeof SagaCompleted>
   | EventOf<typeof SagaCompensated>
   | EventOf<typeof SagaForked>;

@@ -70,7 +70,14 @@ interface DbosStep {
   name: string;
 }
 
-export async function forkSaga(store: EventStore, original: SagaView, request: ForkRequest, deadlineSeconds: number): Promise<ForkResult> {
+export async function forkSaga(
+  store: EventStore,
+  original: SagaView,
+  request: ForkRequest,
+  deadlineSeconds: number,
+  /** Where the fork runs: the orchestrators' version and queue (default: this process). */
+  runOn: { applicationVersion?: string; queueName?: string } = {},
+): Promise<ForkResult> {
   const from = original.sagaId;
   const steps: DbosStep[] = (await DBOS.listWorkflowSteps(from)) ?? [];
   const step = resolveStep(steps, request.fromStep);
@@ -127,7 +134,11 @@ export async function forkSaga(store: EventStore, original: SagaView, request: F
   if (!workflow) {
     try {
       // This build's version: the point of a fork is often to run fixed code.
-      await DBOS.forkWorkflow(from, link.fromStep, { newWorkflowID: to, applicationVersion: DBOS.applicationVersion });
+      await DBOS.forkWorkflow(from, link.fromStep, {
+        newWorkflowID: to,
+        applicationVersion: runOn.applicationVersion ?? DBOS.applicationVersion,
+        queueName: runOn.queueName,
+      });
     } catch (err) {
       // Two identical requests at once: the other one forked.
       workflow = await DBOS.getWorkflowStatus(to);

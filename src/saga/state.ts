@@ -14,6 +14,7 @@ export const SAGA_STATUSES = [
   'COMPENSATED',
   'COMPENSATION_STUCK',
   'FAILED',
+  'QUARANTINED',
 ] as const;
 export type SagaStatus = (typeof SAGA_STATUSES)[number];
 
@@ -63,6 +64,10 @@ export interface SagaView {
   version: number;
   /** This saga re-runs another from one of its steps (a fork). */
   forkedFrom?: { sagaId: string; fromStep: number; stepName?: string };
+  /** Parked after crashing the processes that ran it (see SagaQuarantined). */
+  quarantine?: { recoveryAttempts: number; reason: string; at: string };
+  /** The status a quarantined saga goes back to when it is resumed. */
+  resumeStatus?: SagaStatus;
   /** Sagas forked from this one. */
   forks?: { sagaId: string; fromStep: number; stepName?: string; actor: string; at: string }[];
 }
@@ -183,6 +188,13 @@ function apply(view: SagaView, e: SagaEvent, at: string): void {
     case 'OperatorActionRequested':
       view.operatorActions.push({ action: e.data.action, actor: e.data.actor, reason: e.data.reason, at });
       if (e.data.action === 'cancel') view.cancelRequested = true;
+      // A quarantined saga is not running to record its own retry: the request resumes it.
+      if (e.data.action === 'retry' && view.status === 'QUARANTINED') view.status = view.resumeStatus ?? 'RUNNING';
+      break;
+    case 'SagaQuarantined':
+      if (view.status !== 'QUARANTINED') view.resumeStatus = view.status;
+      view.status = 'QUARANTINED';
+      view.quarantine = { recoveryAttempts: e.data.recoveryAttempts, reason: e.data.reason, at };
       break;
     case 'SagaCompleted':
       view.status = 'COMPLETED';

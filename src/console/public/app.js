@@ -1,5 +1,6 @@
 // @ts-check
 import { h } from './dom.js';
+import { mountFleet } from './fleet.js';
 import { mountProjections } from './projections.js';
 import { mountSagaDetail } from './saga-detail.js';
 import { mountSagaList } from './saga-list.js';
@@ -10,6 +11,7 @@ import { token } from './token.js';
  *   #/sagas?status=&type=&businessKey=   the list
  *   #/sagas/<id>                          one saga
  *   #/projections                         read models
+ *   #/fleet                               the processes sharing the database
  * A page is a function (container, params) → dispose, which stops its polling.
  */
 
@@ -26,9 +28,11 @@ function route() {
   const [page, nav, id] =
     parts[0] === 'projections'
       ? [mountProjections, 'projections', undefined]
-      : parts[0] === 'sagas' && parts[1]
-        ? [mountSagaDetail, 'sagas', decodeURIComponent(parts[1])]
-        : [mountSagaList, 'sagas', undefined];
+      : parts[0] === 'fleet'
+        ? [mountFleet, 'fleet', undefined]
+        : parts[0] === 'sagas' && parts[1]
+          ? [mountSagaDetail, 'sagas', decodeURIComponent(parts[1])]
+          : [mountSagaList, 'sagas', undefined];
   disposeCurrent?.();
   const container = /** @type {HTMLElement} */ (document.getElementById('page'));
   container.replaceChildren();
