@@ -1,7 +1,7 @@
 /**
  * npm run bench                 the full run (under ten minutes)
  * npm run bench -- --quick      the same workloads, smaller (under two minutes)
- * npm run bench -- --only=sagas,appends   a subset (names below)
+ * npm run bench -- --only=engine,sagas    a subset (names below)
  *
  * Uses DATABASE_URL when set, otherwise its own embedded PostgreSQL; every
  * workload works in fresh databases of its own. Prints the machine, then each
@@ -16,6 +16,7 @@ import { openBenchServer } from './lib/postgres';
 import { FULL, QUICK, type BenchContext } from './lib/profile';
 import { renderTable, targetsTable, type WorkloadResult } from './lib/report';
 import { appendWorkload } from './workloads/appends';
+import { engineWorkload } from './workloads/engine';
 import { growthWorkload } from './workloads/growth';
 import { lagWorkload } from './workloads/projection-lag';
 import { recoveryWorkload } from './workloads/recovery';
@@ -23,6 +24,7 @@ import { sagaWorkload } from './workloads/sagas';
 import { temporalWorkload } from './workloads/temporal';
 
 const WORKLOADS: Record<string, (ctx: BenchContext) => Promise<WorkloadResult>> = {
+  engine: engineWorkload,
   sagas: sagaWorkload,
   appends: appendWorkload,
   lag: lagWorkload,

@@ -83,18 +83,7 @@ export async function startServer(options: StartOptions): Promise<ServerChild> {
     url,
     port,
     env,
-    counts: () =>
-      new Promise<QueryCounts>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${options.name}: no answer to bench:counts`)), 5000);
-        const onMessage = (m: { type?: string; counts?: QueryCounts }) => {
-          if (m?.type !== 'bench:counts') return;
-          clearTimeout(timer);
-          child.off('message', onMessage);
-          resolve(m.counts!);
-        };
-        child.on('message', onMessage);
-        child.send('bench:counts');
-      }),
+    counts: () => askCounts(child, options.name),
     async stop() {
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
@@ -104,6 +93,117 @@ export async function startServer(options: StartOptions): Promise<ServerChild> {
     async kill() {
       child.kill('SIGKILL');
       await exited;
+    },
+  };
+}
+
+/** SQL round trips a child has sent so far (lib/count-queries.ts answers). */
+function askCounts(child: ChildProcess, name: string): Promise<QueryCounts> {
+  return new Promise<QueryCounts>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name}: no answer to bench:counts`)), 5000);
+    const onMessage = (m: { type?: string; counts?: QueryCounts }) => {
+      if (m?.type !== 'bench:counts') return;
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      resolve(m.counts!);
+    };
+    child.on('message', onMessage);
+    child.send('bench:counts');
+  });
+}
+
+/**
+ * A worker in its own process without HTTP (bench/engine/child.ts): it says
+ * { type: 'ready' } over IPC once it is up, and answers requests
+ * { type, id, ... } with { type: 'result', id, result | error }.
+ */
+export interface WorkerChild {
+  name: string;
+  env: Record<string, string>;
+  request<T>(message: { type: string } & Record<string, unknown>, timeoutMs?: number): Promise<T>;
+  counts(): Promise<QueryCounts>;
+  /** SIGTERM: a graceful shutdown (pools closed, so Postgres flushes its counters). */
+  stop(): Promise<void>;
+}
+
+export interface WorkerOptions {
+  name: string;
+  /** Path from the repository root. */
+  entry: string;
+  databaseUrl: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+export async function startWorker(options: WorkerOptions): Promise<WorkerChild> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    DATABASE_URL: options.databaseUrl,
+    DBOS_EXECUTOR_ID: `bench-${options.name}`,
+    LOG_LEVEL: 'warn',
+    PGAPPNAME: SERVER_APP_NAME,
+    NODE_NO_WARNINGS: '1',
+    ...options.env,
+  };
+  mkdirSync(LOG_DIR, { recursive: true });
+  const log = openSync(path.join(LOG_DIR, `${options.name}.log`), 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', './bench/lib/count-queries.ts', options.entry], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', log, log, 'ipc'],
+  });
+  live.add(child);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => (live.delete(child), resolve(code))));
+  const fail = (why: string) => new Error(`${options.name}: ${why} (see ${LOG_DIR}/${options.name}.log)`);
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  let timer: NodeJS.Timeout | undefined;
+  await new Promise<void>((resolve, reject) => {
+    timer = setTimeout(() => reject(fail(`not ready after ${timeoutMs} ms`)), timeoutMs);
+    child.on('message', (m: { type?: string; error?: string }) => {
+      if (m?.type === 'ready') resolve();
+      if (m?.type === 'fatal') reject(fail(`failed to start: ${m.error}`));
+    });
+    void exited.then((code) => reject(fail(`exited with ${code} before it was ready`)));
+  })
+    .catch((err) => {
+      child.kill('SIGKILL');
+      throw err;
+    })
+    .finally(() => clearTimeout(timer));
+
+  let nextId = 0;
+  return {
+    name: options.name,
+    env,
+    request<T>(message: { type: string } & Record<string, unknown>, timeoutMs = 600_000) {
+      const id = ++nextId;
+      return new Promise<T>((resolve, reject) => {
+        const timer = setTimeout(() => (cleanup(), reject(fail(`no answer to ${message.type} within ${timeoutMs} ms`))), timeoutMs);
+        const onExit = () => (cleanup(), reject(fail(`exited during ${message.type}`)));
+        const onMessage = (m: { type?: string; id?: number; result?: T; error?: string }) => {
+          if (m?.type !== 'result' || m.id !== id) return;
+          cleanup();
+          if (m.error) reject(fail(m.error));
+          else resolve(m.result as T);
+        };
+        const cleanup = () => {
+          clearTimeout(timer);
+          child.off('message', onMessage);
+          child.off('exit', onExit);
+        };
+        child.on('message', onMessage);
+        child.once('exit', onExit);
+        child.send({ ...message, id });
+      });
+    },
+    counts: () => askCounts(child, options.name),
+    async stop() {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const code = await exited;
+      clearTimeout(timer);
+      if (code !== 0) throw fail(`exited with ${code} on SIGTERM`);
     },
   };
 }

@@ -115,3 +115,18 @@ export function slowedMost(first: Map<string, StatementStat>, last: Map<string, 
   }
   return out.sort((x, y) => y.addedMs - x.addedMs).slice(0, limit);
 }
+
+/**
+ * Every statement between two snapshots, per unit of work, most calls first:
+ * where the round trips go. The bench's own queries (marked bench) are left out.
+ */
+export function statementsByCalls(
+  before: Map<string, StatementStat>,
+  after: Map<string, StatementStat>,
+  n: number,
+): { query: string; callsPer: number; meanMs: number; msPer: number }[] {
+  return [...statementDelta(before, after).values()]
+    .filter((s) => !s.query.includes('/* bench */'))
+    .map((s) => ({ query: s.query, callsPer: s.calls / n, meanMs: s.totalMs / s.calls, msPer: s.totalMs / n }))
+    .sort((a, b) => b.callsPer - a.callsPer || b.msPer - a.msPer);
+}
