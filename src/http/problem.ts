@@ -1,51 +1,73 @@
-import type { ErrorRequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { z } from 'zod';
+import { PROBLEM_TYPES, problemTypeUri, type ProblemKind } from './problem-types';
 
 /**
- * RFC 9457 problem details. Every error the API returns has this shape; a
- * validation error lists each failing field in `errors`.
+ * RFC 9457 problem details. Every error the API returns has this shape: a
+ * `type` URI and `title` per kind of problem, the `detail` of this
+ * occurrence, the request as `instance`; a validation error lists each
+ * failing field in `errors`.
  */
 export class HttpProblem extends Error {
+  readonly status: number;
   constructor(
-    readonly status: number,
-    readonly title: string,
+    readonly kind: ProblemKind,
     readonly detail?: string,
     readonly extra: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
   ) {
-    super(detail ?? title);
+    super(detail ?? PROBLEM_TYPES[kind].title);
+    this.status = PROBLEM_TYPES[kind].status;
   }
 }
 
-export const badRequest = (error: z.ZodError, where: 'body' | 'query' | 'params' | 'header') =>
-  new HttpProblem(400, 'Invalid request', `invalid ${where}: ${error.issues.map((i) => fieldOf(i.path, where)).join(', ')}`, {
-    errors: error.issues.map((i) => ({ field: fieldOf(i.path, where), message: i.message })),
-  });
-
-function fieldOf(path: PropertyKey[], where: string): string {
-  return path.length ? path.map(String).join('.') : where;
+export interface FieldError {
+  field: string;
+  message: string;
 }
 
-export function sendProblem(res: Response, problem: HttpProblem): void {
+export const invalid = (errors: FieldError[]) =>
+  new HttpProblem('invalid-request', `invalid ${errors.map((e) => e.field).join(', ')}`, { errors });
+
+/**
+ * Where a value came from, for naming it in errors: a body or an object of
+ * query or path parameters (their keys are the names), or one header or
+ * parameter given by name.
+ */
+export type Source = 'body' | 'query' | 'params' | { name: string };
+
+export function fieldOf(path: readonly PropertyKey[], source: Source): string {
+  const prefix = typeof source === 'object' ? [source.name] : [];
+  const parts = [...prefix, ...path.map(String)];
+  return parts.length ? parts.join('.') : typeof source === 'object' ? source.name : source;
+}
+
+export const badRequest = (error: z.ZodError, source: Source) =>
+  invalid(error.issues.map((i) => ({ field: fieldOf(i.path, source), message: i.message })));
+
+export function sendProblem(req: Request, res: Response, problem: HttpProblem): void {
+  const { title } = PROBLEM_TYPES[problem.kind];
   res
     .status(problem.status)
+    .set(problem.headers)
     .type('application/problem+json')
-    .json({ type: 'about:blank', title: problem.title, status: problem.status, detail: problem.detail, ...problem.extra });
+    .json({ type: problemTypeUri(problem.kind), title, status: problem.status, detail: problem.detail, instance: req.originalUrl, ...problem.extra });
 }
 
 /** Maps known errors to problems; anything else is a 500 without internals. */
-export function problemHandler(log: { error: (obj: object, msg: string) => void }): ErrorRequestHandler {
-  return (err, _req, res, _next) => {
-    if (err instanceof HttpProblem) return sendProblem(res, err);
+export function problemHandler(log: { error: (obj: object, msg: string) => void }, describe: (req: Request, err: unknown) => HttpProblem | undefined): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    if (res.headersSent) return void res.end();
+    if (err instanceof HttpProblem) return sendProblem(req, res, err);
     const code = (err as { code?: string }).code;
-    if (code === 'SAGA_NOT_FOUND') return sendProblem(res, new HttpProblem(404, 'Not found', err.message));
-    if (code === 'SAGA_STATE_CONFLICT') return sendProblem(res, new HttpProblem(409, 'Conflict', err.message));
+    if (code === 'SAGA_NOT_FOUND') return sendProblem(req, res, new HttpProblem('not-found', err.message));
+    if (code === 'SAGA_STATE_CONFLICT') return sendProblem(req, res, new HttpProblem('conflict', err.message));
     if ((err as { domainError?: boolean }).domainError) {
-      return sendProblem(res, new HttpProblem(409, 'Rejected by a business rule', err.message, { code }));
+      return sendProblem(req, res, new HttpProblem('business-rule', err.message, { code }));
     }
-    if ((err as { type?: string }).type === 'entity.parse.failed') {
-      return sendProblem(res, new HttpProblem(400, 'Invalid request', 'body is not valid JSON', { errors: [{ field: 'body', message: 'invalid JSON' }] }));
-    }
+    const known = describe(req, err);
+    if (known) return sendProblem(req, res, known);
     log.error({ err }, 'unhandled error');
-    sendProblem(res, new HttpProblem(500, 'Internal error', 'the server could not handle this request'));
+    sendProblem(req, res, new HttpProblem('internal-error', 'the server could not handle this request'));
   };
 }

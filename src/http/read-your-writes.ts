@@ -17,10 +17,10 @@ const WaitMs = z.coerce.number().int().min(0).max(MAX_READ_WAIT_MS).default(MAX_
 export async function awaitProjection(req: Request, projections: Projections, name: string): Promise<void> {
   const raw = req.query.after ?? req.header('x-after-position');
   if (raw === undefined) return;
-  const after = parse(Position, raw, req.query.after === undefined ? 'header' : 'query');
-  const waitMs = parse(WaitMs, req.query.waitMs, 'query');
+  const after = parse(Position, raw, { name: req.query.after === undefined ? 'X-After-Position' : 'after' });
+  const waitMs = parse(WaitMs, req.query.waitMs, { name: 'waitMs' });
   if (await projections.waitForPosition(name, after, waitMs)) return;
-  throw new HttpProblem(504, 'Read model behind', `projection ${name} has not reached position ${after} within ${waitMs} ms; retry later`, {
+  throw new HttpProblem('read-model-behind', `projection ${name} has not reached position ${after} within ${waitMs} ms; retry later`, {
     projection: name,
     position: after,
   });

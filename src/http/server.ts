@@ -10,8 +10,11 @@ import type { Projections } from '../projections';
 import { metricsRoutes } from '../metrics/route';
 import { WORKFLOW_VERSION } from '../release';
 import type { SagaEngine } from '../saga/engine';
+import { jsonBodies } from './body';
 import { HttpProblem, problemHandler } from './problem';
+import { describeRequestError, routePatternsOf } from './request-errors';
 import { orderRoutes } from './routes/orders';
+import { problemTypeRoutes } from './routes/problem-types';
 import { projectionRoutes } from './routes/projections';
 import { readModelRoutes } from './routes/read-models';
 import { returnRoutes } from './routes/returns';
@@ -33,7 +36,7 @@ export interface HttpDeps {
 export function createHttpApp(deps: HttpDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(express.json({ limit: '256kb' }));
+  app.use(jsonBodies);
 
   app.get('/health', async (_req, res) => {
     const database = await deps.pool.query('SELECT 1').then(
@@ -59,7 +62,10 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.use(projectionRoutes({ ...deps, adminToken: deps.config.adminToken }));
   if (deps.metrics) app.use(metricsRoutes(deps.metrics));
   app.use(consoleRoutes());
-  app.use((req, _res, next) => next(new HttpProblem(404, 'Not found', `no route ${req.method} ${req.path}`)));
-  app.use(problemHandler(deps.log));
+  app.use(problemTypeRoutes());
+  app.use((req, _res, next) => next(new HttpProblem('not-found', `no route ${req.method} ${req.path}`)));
+  // Read once every route is registered: names the parameter of a path that does not decode.
+  const patterns = routePatternsOf(app.router);
+  app.use(problemHandler(deps.log, (req, err) => describeRequestError(req, err, patterns)));
   return app;
 }

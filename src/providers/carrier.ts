@@ -1,14 +1,16 @@
 import { z } from 'zod';
+import { StorableText } from '../db/storable-text';
 
 /** The shipping carrier as the saga sees it. Every call carries an idempotency key. */
 
 const idempotencyKey = z.string().min(1).max(200);
 
+/** What the carrier accepts as an address; an order's address is checked against the same schema. */
 export const ShippingAddress = z.object({
-  name: z.string().min(1).max(200),
-  line1: z.string().min(1).max(200),
-  city: z.string().min(1).max(100),
-  postalCode: z.string().min(1).max(20),
+  name: StorableText.min(1).max(200),
+  line1: StorableText.min(1).max(200),
+  city: StorableText.min(1).max(100),
+  postalCode: StorableText.min(1).max(20),
   country: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code such as DE'),
 });
 export type ShippingAddress = z.infer<typeof ShippingAddress>;
@@ -19,11 +21,14 @@ export const ShipmentItem = z.object({
 });
 export type ShipmentItem = z.infer<typeof ShipmentItem>;
 
+/** Lines one booking can carry. */
+export const MAX_SHIPMENT_ITEMS = 100;
+
 export const BookRequest = z.object({
   idempotencyKey,
   orderId: z.string().min(1).max(200),
   address: ShippingAddress,
-  items: z.array(ShipmentItem).min(1),
+  items: z.array(ShipmentItem).min(1).max(MAX_SHIPMENT_ITEMS),
 });
 export type BookRequest = z.infer<typeof BookRequest>;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ISO_4217_CURRENCIES } from './iso-4217';
 
 /**
  * The payment gateway as the saga sees it. Money is in integer minor units
@@ -9,13 +10,18 @@ import { z } from 'zod';
 const idempotencyKey = z.string().min(1).max(200);
 const providerId = z.string().min(1).max(200);
 const minorUnits = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+/** What the gateway charges in: a currency code from ISO 4217's list, not any three letters. */
+const currencies: ReadonlySet<string> = new Set(ISO_4217_CURRENCIES);
+export const CurrencyCode = z.string().refine((code) => currencies.has(code), 'an ISO 4217 currency code such as EUR');
+/** A card token is a reference to a card the gateway holds: printable ASCII, no spaces. */
+export const CardToken = z.string().regex(/^[\x21-\x7e]{1,200}$/, 'a card token: 1 to 200 printable ASCII characters, no spaces');
 
 export const AuthorizeRequest = z.object({
   idempotencyKey,
   orderId: z.string().min(1).max(200),
   amount: minorUnits,
-  currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR'),
-  token: z.string().min(1).max(200),
+  currency: CurrencyCode,
+  token: CardToken,
 });
 export type AuthorizeRequest = z.infer<typeof AuthorizeRequest>;
 

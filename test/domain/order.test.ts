@@ -85,9 +85,23 @@ describe('order', () => {
       ['a lower-case currency', { currency: 'eur' }],
       ['a 3-letter country', { shippingAddress: { ...place.shippingAddress, country: 'FRA' } }],
       ['an empty customer id', { customerId: '' }],
-      ['a total beyond safe integers', { items: [{ sku: 'apple', quantity: 2 ** 40, unitPrice: 2 ** 40 }] }],
+      ['a currency outside ISO 4217', { currency: 'XYZ' }],
+      ['a SKU with a space', { items: [{ sku: 'an apple', quantity: 1, unitPrice: 1 }] }],
+      ['a SKU with a quote', { items: [{ sku: "apple'", quantity: 1, unitPrice: 1 }] }],
+      ['a customer id with a NUL', { customerId: 'c\u0000' }],
+      ['a name longer than the carrier takes', { shippingAddress: { ...place.shippingAddress, name: 'n'.repeat(201) } }],
+      ['a 21-character postal code', { shippingAddress: { ...place.shippingAddress, postalCode: '1'.repeat(21) } }],
+      ['a lone surrogate in the city', { shippingAddress: { ...place.shippingAddress, city: 'Berlin\ud800' } }],
+      ['more lines than one booking carries', { items: Array.from({ length: 101 }, (_, i) => ({ sku: `s${i}`, quantity: 1, unitPrice: 1 })) }],
     ])('rejects a command with %s as INVALID_COMMAND', (_name, patch) => {
       order.when({ ...place, ...patch } as PlaceOrder).thenThrows('INVALID_COMMAND');
+    });
+
+    it.each([
+      ['a total beyond safe integers', [{ sku: 'apple', quantity: 2 ** 40, unitPrice: 2 ** 40 }], 'ORDER_TOTAL_TOO_LARGE'],
+      ['a zero total', [{ sku: 'apple', quantity: 3, unitPrice: 0 }], 'ORDER_TOTAL_NOT_POSITIVE'],
+    ])('refuses %s, which the gateway could never charge', (_name, items, code) => {
+      order.when({ ...place, items }).thenThrows(code);
     });
 
     it('rejects an unknown command type as INVALID_COMMAND', () => {

@@ -45,7 +45,7 @@ test('POST /orders with malformed JSON: 400', async () => {
 
 test('POST /orders with an invalid Idempotency-Key: 400 naming the header', async () => {
   const res = await nothingWritten(() => http(app, 'POST', '/orders', { body: orderBody(), headers: { 'idempotency-key': 'has spaces' } }));
-  expectProblem(res, 400, ['header']);
+  expectProblem(res, 400, ['Idempotency-Key']);
 });
 
 test('POST /inventory/:sku/stock validates the quantity and the sku', async () => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Currency, Id, Reason } from '../shared';
 import { OrderItem, ShippingAddress } from './events';
+import { MAX_ORDER_LINES } from './lines';
 
 /** The total is not an input: the decider computes it from the lines. */
 export const PlaceOrder = z.object({
@@ -8,7 +9,7 @@ export const PlaceOrder = z.object({
   orderId: Id,
   customerId: Id,
   currency: Currency,
-  items: z.array(OrderItem).min(1),
+  items: z.array(OrderItem).min(1).max(MAX_ORDER_LINES),
   shippingAddress: ShippingAddress,
   sagaId: Id,
 });

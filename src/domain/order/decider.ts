@@ -2,6 +2,7 @@ import type { Decider } from '../../eventstore/decider';
 import { DomainError } from '../../eventstore/decider';
 import { parseCommand, streamIdIn } from '../shared';
 import { OrderCommand, type PlaceOrder } from './commands';
+import { lineProblems, linesTotal } from './lines';
 import {
   OrderCancelled,
   OrderConfirmed,
@@ -36,19 +37,10 @@ function place(c: PlaceOrder, state: OrderState): OrderEvent[] {
       status: state.status,
     });
   }
-  // Reservations are keyed by (sku, orderId): two lines of one SKU would make
-  // the second reservation an idempotent no-op and under-reserve.
-  const seen = new Set<string>();
-  for (const item of c.items) {
-    if (seen.has(item.sku)) {
-      throw new DomainError('DUPLICATE_SKU', `sku ${item.sku} appears on more than one line`, { sku: item.sku });
-    }
-    seen.add(item.sku);
-  }
-  const total = c.items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0);
-  if (!Number.isSafeInteger(total)) {
-    throw new DomainError('INVALID_COMMAND', 'order total is too large', { total });
-  }
+  // The same rules the edge checks (lines.ts); here they are domain errors.
+  const [problem] = lineProblems(c.items);
+  if (problem) throw new DomainError(problem.code, problem.message, problem.details);
+  const total = linesTotal(c.items);
   return [
     OrderPlaced({
       orderId: c.orderId,

@@ -1,17 +1,13 @@
 import { z } from 'zod';
 import { defineEvent, type EventOf } from '../../eventstore/registry';
-import { CountryCode, Currency, Id, Money, Quantity, Reason } from '../shared';
+import { ShippingAddress as CarrierAddress } from '../../providers/carrier';
+import { Currency, Id, Money, Reason } from '../shared';
+import { OrderItem } from './lines';
 
-export const OrderItem = z.object({ sku: Id, quantity: Quantity, unitPrice: Money });
-export type OrderItem = z.infer<typeof OrderItem>;
+export { OrderItem } from './lines';
 
-export const ShippingAddress = z.object({
-  name: z.string().min(1),
-  line1: z.string().min(1),
-  city: z.string().min(1),
-  postalCode: z.string().min(1),
-  country: CountryCode,
-});
+/** The carrier's own schema (name and postal code lengths …): an address it would refuse is refused at the edge. */
+export const ShippingAddress = CarrierAddress;
 export type ShippingAddress = z.infer<typeof ShippingAddress>;
 
 export const OrderPlaced = defineEvent(

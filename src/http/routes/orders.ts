@@ -7,7 +7,7 @@ import type { SagaEngine } from '../../saga/engine';
 import { OrderRequest, type OrderFulfillmentInput } from '../../sagas/order-fulfillment/input';
 import { HttpProblem } from '../problem';
 import { preferredWaitMs } from '../read-your-writes';
-import { body, parse } from '../validate';
+import { body, header } from '../validate';
 
 const IdempotencyKey = z
   .string()
@@ -35,7 +35,7 @@ export function orderRoutes(deps: { engine: SagaEngine; pool: Pool }): Router {
    * body is refused.
    */
   router.post('/orders', async (req, res) => {
-    const key = parse(IdempotencyKey, req.header('idempotency-key'), 'header');
+    const key = header(IdempotencyKey, req, 'Idempotency-Key');
     const request = body(OrderRequest, req);
     const hash = createHash('sha256').update(canonical(request)).digest('hex');
     const sagaId = key ?? randomUUID();
@@ -60,7 +60,7 @@ export function orderRoutes(deps: { engine: SagaEngine; pool: Pool }): Router {
         )
       ).rows[0];
     if (existing.request_hash !== hash) {
-      throw new HttpProblem(409, 'Idempotency key reused', `Idempotency-Key ${sagaId} was used for a different request`, {
+      throw new HttpProblem('idempotency-key-reused', `Idempotency-Key ${sagaId} was used for a different request`, {
         errors: [{ field: 'Idempotency-Key', message: 'already used with a different body' }],
       });
     }

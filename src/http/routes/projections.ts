@@ -18,7 +18,7 @@ export function projectionRoutes(deps: { projections: Projections; adminToken?: 
   const { projections } = deps;
 
   const known = (name: string): string => {
-    if (!projections.has(name)) throw new HttpProblem(404, 'Not found', `no projection named ${name}`, { projections: projections.names });
+    if (!projections.has(name)) throw new HttpProblem('not-found', `no projection named ${name}`, { projections: projections.names });
     return name;
   };
 
@@ -36,10 +36,10 @@ export function projectionRoutes(deps: { projections: Projections; adminToken?: 
     const { name, position } = params(ReplayParams, req);
     known(name);
     const results = await projections.replay(name, position);
-    if (results.length === 0) throw new HttpProblem(404, 'Not found', `no event parked at position ${position} in ${name}`);
+    if (results.length === 0) throw new HttpProblem('not-found', `no event parked at position ${position} in ${name}`);
     const failed = results.filter((r) => !r.replayed);
     if (failed.length) {
-      throw new HttpProblem(409, 'Replay failed', `the event at position ${position} still fails: ${failed[0].error}`, { results });
+      throw new HttpProblem('replay-failed', `the event at position ${position} still fails: ${failed[0].error}`, { results });
     }
     res.json({ projection: name, position, results });
   });

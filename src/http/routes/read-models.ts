@@ -31,7 +31,7 @@ export function readModelRoutes(deps: { pool: Pool; projections: Projections }):
     const { id } = params(OrderParams, req);
     await awaitProjection(req, projections, ORDER_SUMMARY);
     const order = await findOrderSummary(pool, id);
-    if (!order) throw new HttpProblem(404, 'Not found', `order ${id} not found`);
+    if (!order) throw new HttpProblem('not-found', `order ${id} not found`);
     res.json(order);
   });
 

@@ -4,7 +4,7 @@ import { orderDecider, orderStreamId } from '../../domain';
 import type { CommandHandler, EventStore } from '../../eventstore';
 import { returnSagaId } from '../../process-managers';
 import { HttpProblem } from '../problem';
-import { body, params, parse } from '../validate';
+import { body, header, params } from '../validate';
 
 const OrderParams = z.object({ id: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'an order id') });
 const ReturnBody = z.object({ reason: z.string().trim().min(1).max(1000) });
@@ -24,10 +24,10 @@ export function returnRoutes(deps: { store: EventStore; handler: CommandHandler 
    */
   router.post('/orders/:id/return', async (req, res) => {
     const { id } = params(OrderParams, req);
-    const key = parse(IdempotencyKey, req.header('idempotency-key'), 'header');
+    const key = header(IdempotencyKey, req, 'Idempotency-Key');
     const { reason } = body(ReturnBody, req);
     const streamId = orderStreamId(id);
-    if ((await deps.store.streamVersion(streamId)) === 0) throw new HttpProblem(404, 'Not found', `order ${id} not found`);
+    if ((await deps.store.streamVersion(streamId)) === 0) throw new HttpProblem('not-found', `order ${id} not found`);
     // Not confirmed, or already being returned: the decider refuses (409, nothing written).
     const result = await deps.handler.handle([{ decider: orderDecider, streamId, command: { type: 'RequestReturn', reason } }], {
       commandId: key && `return-request:${id}:${key}`,

@@ -10,7 +10,7 @@ import { foldSaga, SAGA_STATUSES } from '../../saga/state';
 import { requireToken } from '../auth';
 import { HttpProblem } from '../problem';
 import { awaitProjection } from '../read-your-writes';
-import { body, params, parse, query } from '../validate';
+import { body, header, params, query } from '../validate';
 
 const SagaParams = z.object({ id: z.string().min(1).max(128) });
 const ListQuery = z.object({
@@ -21,13 +21,11 @@ const ListQuery = z.object({
   orderId: z.string().min(1).max(200).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
-const ActionBody = z.object({ actor: z.string().min(1).max(100).default('operator'), reason: z.string().min(1).max(1000).optional() });
+/** Who acted, recorded on the event; optional everywhere (the README says so), defaulting to "operator". */
+const Actor = z.string().min(1).max(100).default('operator');
+const ActionBody = z.object({ actor: Actor, reason: z.string().min(1).max(1000).optional() });
 const ResolveBody = ActionBody.extend({ reason: z.string().min(1).max(1000) });
-const ForkBody = z.object({
-  fromStep: z.union([z.number().int().min(0), z.string().min(1).max(100)]),
-  actor: z.string().min(1).max(100),
-  reason: z.string().min(1).max(1000).optional(),
-});
+const ForkBody = ActionBody.extend({ fromStep: z.union([z.number().int().min(0), z.string().min(1).max(100)]) });
 const ForkId = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'up to 128 letters, digits, ".", "_", ":" or "-"').optional();
 
 export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; projections: Projections; adminToken?: string }): Router {
@@ -38,7 +36,7 @@ export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; projec
     const events = await deps.store.readStream(sagaStreamId(id));
     const view = foldSaga(id, events);
     const workflow = await DBOS.getWorkflowStatus(id);
-    if (!view && !workflow) throw new HttpProblem(404, 'Not found', `saga ${id} not found`);
+    if (!view && !workflow) throw new HttpProblem('not-found', `saga ${id} not found`);
     res.json({
       ...(view ?? { sagaId: id, status: 'RUNNING', steps: [], compensations: [] }),
       workflow: workflow && { status: workflow.status, executorId: workflow.executorId, applicationVersion: workflow.applicationVersion },
@@ -80,11 +78,11 @@ export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; projec
    */
   router.post('/sagas/:id/fork', requireToken(deps.adminToken), async (req, res) => {
     const { id } = params(SagaParams, req);
-    const newSagaId = parse(ForkId, req.header('idempotency-key'), 'header');
+    const newSagaId = header(ForkId, req, 'Idempotency-Key');
     const request = body(ForkBody, req);
     const fork = await deps.engine.fork(id, { ...request, newSagaId }).catch((err: { code?: string; message: string }) => {
-      if (err.code === 'INVALID_FORK_STEP') throw new HttpProblem(400, 'Invalid request', err.message, { errors: [{ field: 'fromStep', message: err.message }] });
-      if (err.code === 'SAGA_ID_IN_USE') throw new HttpProblem(409, 'Conflict', err.message, { errors: [{ field: 'Idempotency-Key', message: err.message }] });
+      if (err.code === 'INVALID_FORK_STEP') throw new HttpProblem('invalid-request', err.message, { errors: [{ field: 'fromStep', message: err.message }] });
+      if (err.code === 'SAGA_ID_IN_USE') throw new HttpProblem('conflict', err.message, { errors: [{ field: 'Idempotency-Key', message: err.message }] });
       throw err;
     });
     res.status(202).location(`/sagas/${encodeURIComponent(fork.sagaId)}`).json(fork);

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { deciders, views, type DomainCategory } from '../../domain';
 import { loadAggregate, type AnyDecider, type CommandHandler, type EventStore, type RecordedEvent } from '../../eventstore';
+import { Sku } from '../../domain/shared';
 import { requireToken } from '../auth';
 import { HttpProblem } from '../problem';
 import { body, params, query } from '../validate';
@@ -36,7 +37,7 @@ export function storeRoutes(deps: { store: EventStore; handler: CommandHandler; 
     const { streamId } = params(z.object({ streamId: z.string().min(1).max(200) }), req);
     const q = query(z.object({ fromVersion: z.coerce.number().int().min(1).default(1), limit: z.coerce.number().int().min(1).max(1000).default(1000) }), req);
     const version = await store.streamVersion(streamId);
-    if (version === 0) throw new HttpProblem(404, 'Not found', `stream ${streamId} not found`);
+    if (version === 0) throw new HttpProblem('not-found', `stream ${streamId} not found`);
     const events = await store.readStream(streamId, { fromVersion: q.fromVersion, limit: q.limit });
     res.json({ streamId, version, events: events.map(eventJson) });
   });
@@ -58,7 +59,7 @@ export function storeRoutes(deps: { store: EventStore; handler: CommandHandler; 
     const { type, id } = params(AggregateParams, req);
     const q = query(AsOf, req);
     const streamId = `${type}-${id}`;
-    if ((await store.streamVersion(streamId)) === 0) throw new HttpProblem(404, 'Not found', `${type} ${id} not found`);
+    if ((await store.streamVersion(streamId)) === 0) throw new HttpProblem('not-found', `${type} ${id} not found`);
     const decider: AnyDecider = deciders[type];
     const loaded = await loadAggregate(store, handler.snapshots, decider, streamId, {
       asOf: q.asOf ? new Date(q.asOf) : undefined,
@@ -69,7 +70,7 @@ export function storeRoutes(deps: { store: EventStore; handler: CommandHandler; 
   });
 
   router.post('/inventory/:sku/stock', requireToken(deps.adminToken), async (req, res) => {
-    const { sku } = params(z.object({ sku: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'letters, digits, ".", "_", ":" or "-"') }), req);
+    const { sku } = params(z.object({ sku: Sku }), req);
     const { quantity } = body(z.object({ quantity: z.number().int().positive() }), req);
     const streamId = `inventory-${sku}`;
     const result = await handler.handle([{ decider: deciders.inventory, streamId, command: { type: 'AddStock', quantity } }]);
