@@ -1,6 +1,7 @@
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import express from 'express';
 import type { Config } from '../config';
+import type { Fleet } from '../fleet/fleet';
 import { consoleRoutes } from '../console/router';
 import type { Pool } from '../db/pool';
 import type { CommandHandler, EventStore } from '../eventstore';
@@ -13,6 +14,7 @@ import type { SagaEngine } from '../saga/engine';
 import { jsonBodies } from './body';
 import { HttpProblem, problemHandler } from './problem';
 import { describeRequestError, routePatternsOf } from './request-errors';
+import { fleetRoutes } from './routes/fleet';
 import { orderRoutes } from './routes/orders';
 import { problemTypeRoutes } from './routes/problem-types';
 import { projectionRoutes } from './routes/projections';
@@ -31,6 +33,8 @@ export interface HttpDeps {
   /** Serves GET /metrics when given. */
   metrics?: Metrics;
   projections: Projections;
+  /** Serves GET /fleet when given. */
+  fleet?: Fleet;
 }
 
 export function createHttpApp(deps: HttpDeps): express.Express {
@@ -61,6 +65,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.use(readModelRoutes(deps));
   app.use(projectionRoutes({ ...deps, adminToken: deps.config.adminToken }));
   if (deps.metrics) app.use(metricsRoutes(deps.metrics));
+  if (deps.fleet) app.use(fleetRoutes(deps.fleet));
   app.use(consoleRoutes());
   app.use(problemTypeRoutes());
   app.use((req, _res, next) => next(new HttpProblem('not-found', `no route ${req.method} ${req.path}`)));
