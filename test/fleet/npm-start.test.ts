@@ -40,7 +40,7 @@ test('SIGTERM to `npm start` drains and stops the server and its embedded Postgr
   try {
     let fleet: { self: string; executors: { executorId: string; pid: number }[] } | undefined;
     for (const end = Date.now() + 60_000; !fleet; ) {
-      fleet = await fetch(`http://127.0.0.1:${port}/fleet`).then((r) => (r.ok ? r.json() : undefined), () => undefined);
+      fleet = await fetch(`http://127.0.0.1:${port}/fleet`).then((r) => (r.ok ? (r.json() as Promise<typeof fleet>) : undefined), () => undefined);
       if (Date.now() > end) throw new Error(`npm start did not come up:\n${output}`);
       if (!fleet) await new Promise((r) => setTimeout(r, 200));
     }
