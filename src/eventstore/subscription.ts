@@ -26,8 +26,10 @@ export class AppendNotifier extends EventEmitter {
     if (this.closed) return;
     const client = new pg.Client({ connectionString: this.connectionString });
     client.on('notification', () => this.emit('append'));
-    client.on('error', () => this.reconnectSoon());
-    client.on('end', () => this.reconnectSoon());
+    // 'error' and 'end' both come when the server goes away: reconnect once.
+    const lost = () => this.client === client && this.reconnectSoon();
+    client.on('error', lost);
+    client.on('end', lost);
     this.client = client;
     await client.connect();
     await client.query(`LISTEN ${APPEND_CHANNEL}`);

@@ -16,7 +16,7 @@ import {
 import type { Logger } from '../log';
 import type { TransactionResult } from './durable';
 import { PivotEntered, SagaAwaitingApproval, SagaCompleted, sagaStreamId, type ErrorInfo } from './events';
-import { classify } from './failures';
+import { classify, isDatabaseUnavailable } from './failures';
 
 /**
  * The work inside a saga's DBOS steps, one method per phase:
@@ -120,6 +120,7 @@ export class StepExecutor {
       try {
         return { kind: 'ok', result: await work(), timing: timing(attempts) };
       } catch (err) {
+        if (isDatabaseUnavailable(err)) throw err;
         const error = classify(err);
         if (error.transient && attempts < retry.maxAttempts) {
           log.warn({ ...label, attempt: attempts, err: error }, 'transient failure, retrying');

@@ -24,3 +24,20 @@ export function classify(err: unknown): ErrorInfo {
   const business = e.domainError === true || e.transient === false;
   return { code, message, transient: !business };
 }
+
+/**
+ * Our own database is unreachable (a PostgreSQL restart, a dropped
+ * connection): not the step's failure, and not the provider's. Such an error
+ * is thrown out of the step so DBOS retries it, patiently, until the database
+ * is back, instead of counting it against the step's attempts.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; message?: unknown };
+  const code = typeof e.code === 'string' ? e.code : '';
+  const message = typeof e.message === 'string' ? e.message : '';
+  return (
+    code.startsWith('08') ||
+    ['57P01', '57P02', '57P03', '53300', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(code) ||
+    /Connection terminated|terminating connection|the database system is (starting up|shutting down|in recovery mode)/.test(message)
+  );
+}
