@@ -138,7 +138,14 @@ export async function startApp(
   const notifier = new AppendNotifier(db.url);
   await notifier.start();
   // Every process runs every projection; a lease per projection keeps one applier at a time.
-  const projections = new Projections(db.pool, store, { owner: config.executorId, projections: readModels(), notifier, log });
+  const projections = new Projections(db.pool, store, {
+    owner: config.executorId,
+    projections: readModels(),
+    notifier,
+    log,
+    // One lease length for the fleet: a dead process's projections move as soon as its sagas do.
+    leaseTtlMs: config.fleetLeaseMs,
+  });
   // READ_SIDE=off: this process only orchestrates; the read models exist (reads
   // answer) and whichever process runs the read side keeps them up to date.
   if (config.readSide) await projections.start();
@@ -188,9 +195,9 @@ export async function startApp(
   if (options.listen !== false) {
     const http = createHttpApp({ config, store, handler, engine, pool: db.pool, log, metrics, projections, fleet });
     app.server = await new Promise<Server>((resolve) => {
-      const server = http.listen(config.port, () => resolve(server));
+      const server = http.listen(config.port, config.host, () => resolve(server));
     });
-    log.info({ port: config.port, executorId: config.executorId, version: WORKFLOW_VERSION }, 'listening');
+    log.info({ host: config.host, port: config.port, executorId: config.executorId, version: WORKFLOW_VERSION }, 'listening');
   }
   return app;
 }
