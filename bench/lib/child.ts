@@ -61,6 +61,8 @@ export async function startServer(options: StartOptions): Promise<ServerChild> {
     NODE_NO_WARNINGS: '1',
     // BENCH_READ_SIDE=off: measure our server as an orchestrator-only process.
     ...(options.entry === 'ours' && process.env.BENCH_READ_SIDE ? { READ_SIDE: process.env.BENCH_READ_SIDE } : {}),
+    // BENCH_SAGA_DISPATCH=direct: sagas run where accepted, not through the DBOS queue.
+    ...(options.entry === 'ours' && process.env.BENCH_SAGA_DISPATCH ? { SAGA_DISPATCH: process.env.BENCH_SAGA_DISPATCH } : {}),
     ...options.env,
   };
   mkdirSync(LOG_DIR, { recursive: true });
