@@ -19,6 +19,12 @@ const optionalString = z
 
 export const EnvSchema = z.object({
   PORT: int(0).max(65535).default(3000),
+  /** Loopback by default: exposing the API is a decision, not an accident. */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** Wrong tokens an address may present per minute before it gets 429s. */
+  AUTH_FAILURES_PER_MINUTE: int(1).default(10),
+  /** Origins allowed to call the API from a browser (comma-separated); none by default. */
+  CORS_ORIGINS: optionalString.transform((v) => (v ? v.split(',').map((o) => o.trim()).filter(Boolean) : [])),
   DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
   EMBEDDED_PG_PORT: int(1).max(65535).default(5433),
   EMBEDDED_PG_DATA_DIR: z.string().min(1).default('.data/pg'),
@@ -66,6 +72,11 @@ export type Env = z.infer<typeof EnvSchema>;
 export interface Config {
   appName: string;
   port: number;
+  /** The interface HTTP listens on. */
+  host: string;
+  /** Browser origins allowed by CORS; empty: no cross-origin access. */
+  corsOrigins: string[];
+  authFailuresPerMinute: number;
   /** Undefined means: start the embedded PostgreSQL. */
   databaseUrl?: string;
   embedded: { port: number; dataDir: string };
@@ -143,6 +154,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = process.c
   return {
     appName: file.name,
     port: e.PORT,
+    host: e.HOST,
+    corsOrigins: e.CORS_ORIGINS,
+    authFailuresPerMinute: e.AUTH_FAILURES_PER_MINUTE,
     databaseUrl,
     embedded: { port: e.EMBEDDED_PG_PORT, dataDir: path.resolve(dir, e.EMBEDDED_PG_DATA_DIR) },
     // Unique per process incarnation: a dead one's sagas are taken over by the

@@ -11,9 +11,11 @@ import type { Projections } from '../projections';
 import { metricsRoutes } from '../metrics/route';
 import { WORKFLOW_VERSION } from '../release';
 import type { SagaEngine } from '../saga/engine';
+import { FailedAuthLimiter, requireToken } from './auth';
 import { jsonBodies } from './body';
 import { HttpProblem, problemHandler } from './problem';
 import { describeRequestError, routePatternsOf } from './request-errors';
+import { securityHeaders } from './security';
 import { fleetRoutes } from './routes/fleet';
 import { orderRoutes } from './routes/orders';
 import { problemTypeRoutes } from './routes/problem-types';
@@ -40,7 +42,10 @@ export interface HttpDeps {
 export function createHttpApp(deps: HttpDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(securityHeaders(deps.config.corsOrigins));
   app.use(jsonBodies);
+  // One limiter for every operator route: failures anywhere count against the address.
+  const operator = requireToken(deps.config.adminToken, new FailedAuthLimiter(deps.config.authFailuresPerMinute));
 
   app.get('/health', async (_req, res) => {
     const database = await deps.pool.query('SELECT 1').then(
@@ -60,10 +65,10 @@ export function createHttpApp(deps: HttpDeps): express.Express {
 
   app.use(orderRoutes(deps));
   app.use(returnRoutes(deps));
-  app.use(sagaRoutes({ ...deps, adminToken: deps.config.adminToken }));
-  app.use(storeRoutes({ ...deps, adminToken: deps.config.adminToken }));
+  app.use(sagaRoutes({ ...deps, operator }));
+  app.use(storeRoutes({ ...deps, operator }));
   app.use(readModelRoutes(deps));
-  app.use(projectionRoutes({ ...deps, adminToken: deps.config.adminToken }));
+  app.use(projectionRoutes({ ...deps, operator }));
   if (deps.metrics) app.use(metricsRoutes(deps.metrics));
   if (deps.fleet) app.use(fleetRoutes(deps.fleet));
   app.use(consoleRoutes());

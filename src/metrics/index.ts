@@ -3,6 +3,7 @@ import type { Pool } from '../db/pool';
 import type { StreamWrite } from '../eventstore';
 import type { Logger } from '../log';
 import { FleetMetrics, type FleetSource } from './fleet-metrics';
+import { ParkedSagaMetrics } from './parked-metrics';
 import { ProjectionMetrics, type ProjectionStatusSource } from './projection-metrics';
 import { SagaMetrics } from './saga-metrics';
 import { StoreMetrics } from './store-metrics';
@@ -30,6 +31,7 @@ export class Metrics {
     this.sagas = new SagaMetrics(this.registry, pool);
     this.projections = new ProjectionMetrics(this.registry);
     this.fleet = new FleetMetrics(this.registry);
+    new ParkedSagaMetrics(this.registry, pool);
   }
 
   /** For the event store's `onAppended`: called after each append it committed. */

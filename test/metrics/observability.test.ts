@@ -69,6 +69,19 @@ describe('GET /metrics', () => {
     expect(delta('saga_forward_recovery_failed_total', TYPE)).toBe(1);
   });
 
+  test('a gauge shows the sagas parked right now, read from the saga-overview read model', async () => {
+    const parked = (status: string, m: Record<string, number>) => m[series('saga_parked', { saga_type: 'order-fulfillment', status })] ?? 0;
+    // The read model follows the feed: wait until it has the parked sagas.
+    let now = await scrape();
+    for (let i = 0; i < 50 && (parked('COMPENSATION_STUCK', now) < 1 || parked('FAILED', now) < 1); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      now = await scrape();
+    }
+    expect(parked('COMPENSATION_STUCK', now)).toBe(1);
+    expect(parked('FAILED', now)).toBe(1);
+    expect(parked('AWAITING_APPROVAL', now)).toBe(0);
+  });
+
   test('times steps and compensations, by outcome', () => {
     const step = (name: string, outcome: string) => delta('saga_step_duration_seconds_count', { ...TYPE, step: name, outcome });
     const undo = (name: string, outcome: string) => delta('saga_compensation_duration_seconds_count', { ...TYPE, compensation: name, outcome });

@@ -1,7 +1,6 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Projections } from '../../projections';
-import { requireToken } from '../auth';
 import { HttpProblem } from '../problem';
 import { params, query } from '../validate';
 
@@ -13,7 +12,7 @@ const DeadLetterQuery = z.object({
 });
 
 /** Operations on the read side: status and lag, parked events, rebuilds. */
-export function projectionRoutes(deps: { projections: Projections; adminToken?: string }): Router {
+export function projectionRoutes(deps: { projections: Projections; operator: RequestHandler }): Router {
   const router = Router();
   const { projections } = deps;
 
@@ -32,7 +31,7 @@ export function projectionRoutes(deps: { projections: Projections; adminToken?: 
     res.json({ projection: name, deadLetters: await projections.deadLetters(name, { includeReplayed: all, limit }) });
   });
 
-  router.post('/projections/:name/dead-letters/:position/replay', requireToken(deps.adminToken), async (req, res) => {
+  router.post('/projections/:name/dead-letters/:position/replay', deps.operator, async (req, res) => {
     const { name, position } = params(ReplayParams, req);
     known(name);
     const results = await projections.replay(name, position);
@@ -44,7 +43,7 @@ export function projectionRoutes(deps: { projections: Projections; adminToken?: 
     res.json({ projection: name, position, results });
   });
 
-  router.post('/projections/:name/rebuild', requireToken(deps.adminToken), async (req, res) => {
+  router.post('/projections/:name/rebuild', deps.operator, async (req, res) => {
     const name = known(params(NameParams, req).name);
     const { version, started } = await projections.rebuild(name);
     res.status(202).location('/projections').json({ projection: name, version, status: 'rebuilding', started });

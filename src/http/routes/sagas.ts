@@ -1,5 +1,5 @@
 import { DBOS } from '@dbos-inc/dbos-sdk';
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { EventStore } from '../../eventstore';
 import { listSagaOverviews, SAGA_OVERVIEW, type Projections } from '../../projections';
@@ -7,7 +7,6 @@ import type { ControlMessage } from '../../saga/definition';
 import type { SagaEngine } from '../../saga/engine';
 import { sagaStreamId } from '../../saga/events';
 import { foldSaga, SAGA_STATUSES } from '../../saga/state';
-import { requireToken } from '../auth';
 import { HttpProblem } from '../problem';
 import { awaitProjection } from '../read-your-writes';
 import { body, header, params, query } from '../validate';
@@ -28,7 +27,7 @@ const ResolveBody = ActionBody.extend({ reason: z.string().min(1).max(1000) });
 const ForkBody = ActionBody.extend({ fromStep: z.union([z.number().int().min(0), z.string().min(1).max(100)]) });
 const ForkId = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'up to 128 letters, digits, ".", "_", ":" or "-"').optional();
 
-export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; projections: Projections; adminToken?: string }): Router {
+export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; projections: Projections; operator: RequestHandler }): Router {
   const router = Router();
 
   router.get('/sagas/:id', async (req, res) => {
@@ -59,7 +58,7 @@ export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; projec
   });
 
   const act = (action: ControlMessage['action'], schema: z.ZodType<{ actor: string; reason?: string }>) =>
-    router.post(`/sagas/:id/${action}`, requireToken(deps.adminToken), async (req, res) => {
+    router.post(`/sagas/:id/${action}`, deps.operator, async (req, res) => {
       const { id } = params(SagaParams, req);
       const { actor, reason } = body(schema, req);
       const view = await deps.engine.act(id, { action, actor, reason });
@@ -76,7 +75,7 @@ export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; projec
    * semantics in src/saga/fork.ts). `fromStep` is a DBOS step id or a step
    * name. An Idempotency-Key becomes the new saga's id: a retry forks once.
    */
-  router.post('/sagas/:id/fork', requireToken(deps.adminToken), async (req, res) => {
+  router.post('/sagas/:id/fork', deps.operator, async (req, res) => {
     const { id } = params(SagaParams, req);
     const newSagaId = header(ForkId, req, 'Idempotency-Key');
     const request = body(ForkBody, req);

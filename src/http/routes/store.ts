@@ -1,9 +1,8 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { deciders, views, type DomainCategory } from '../../domain';
 import { loadAggregate, type AnyDecider, type CommandHandler, type EventStore, type RecordedEvent } from '../../eventstore';
 import { Sku } from '../../domain/shared';
-import { requireToken } from '../auth';
 import { HttpProblem } from '../problem';
 import { body, params, query } from '../validate';
 
@@ -29,7 +28,7 @@ const eventJson = (e: RecordedEvent) => ({
   ...(e.decodeError ? { decodeError: e.decodeError } : {}),
 });
 
-export function storeRoutes(deps: { store: EventStore; handler: CommandHandler; adminToken?: string }): Router {
+export function storeRoutes(deps: { store: EventStore; handler: CommandHandler; operator: RequestHandler }): Router {
   const router = Router();
   const { store, handler } = deps;
 
@@ -69,7 +68,7 @@ export function storeRoutes(deps: { store: EventStore; handler: CommandHandler; 
     res.json({ type, id, streamId, version: loaded.version, ...(q.asOf ? { asOf: q.asOf } : {}), state: view });
   });
 
-  router.post('/inventory/:sku/stock', requireToken(deps.adminToken), async (req, res) => {
+  router.post('/inventory/:sku/stock', deps.operator, async (req, res) => {
     const { sku } = params(z.object({ sku: Sku }), req);
     const { quantity } = body(z.object({ quantity: z.number().int().positive() }), req);
     const streamId = `inventory-${sku}`;

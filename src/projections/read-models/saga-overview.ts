@@ -101,3 +101,17 @@ export async function listSagaOverviews(db: Queryable, filter: SagaFilter): Prom
   );
   return rows.map((r) => sagaOverviewOf(r.state));
 }
+
+/** Statuses in which a saga waits for a person: approval, or an operator after it parked. */
+export const PARKED_STATUSES = ['AWAITING_APPROVAL', 'COMPENSATION_STUCK', 'FAILED', 'QUARANTINED'] as const satisfies readonly SagaStatus[];
+
+/** How many sagas are parked right now, per type and status (from the read model). */
+export async function countParkedSagas(db: Queryable): Promise<{ sagaType: string; status: string; count: number }[]> {
+  const { rows } = await db.query<{ saga_type: string; status: string; count: number }>(
+    `SELECT saga_type, status, count(*)::int AS count FROM rm_saga_overviews
+      WHERE version = ${liveVersionOf(SAGA_OVERVIEW)} AND status = ANY($1::text[])
+      GROUP BY saga_type, status`,
+    [PARKED_STATUSES],
+  );
+  return rows.map((r) => ({ sagaType: r.saga_type, status: r.status, count: r.count }));
+}
