@@ -5,6 +5,7 @@ import type { Server } from 'node:http';
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { Config } from './config';
 import { openDatabase, type Database } from './db/database';
+import { createPool } from './db/pool';
 import { domainEvents } from './domain';
 import { AppendNotifier, CommandHandler, EventRegistry, EventStore, SnapshotStore } from './eventstore';
 import { Fleet } from './fleet/fleet';
@@ -206,6 +207,8 @@ async function launchDbos(config: Config, url: string, log: Logger): Promise<voi
   DBOS.setConfig({
     name: config.appName,
     systemDatabaseUrl: url,
+    // Our pool, so a checked-out connection that the server ends cannot crash the process (see createPool).
+    systemDatabasePool: createPool(url, config.poolSize),
     // Pinned: a source-hash version would strand in-flight sagas on redeploy.
     applicationVersion: dbosVersion(config),
     executorID: config.executorId,

@@ -2,7 +2,7 @@ import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { Config } from '../config';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded';
 import { migrate } from './migrate';
-import { createPool, ensureDatabase, type Pool } from './pool';
+import { createPool, ensureDatabase, withIdleTransactionTimeout, type Pool } from './pool';
 
 export interface Database {
   url: string;
@@ -30,6 +30,8 @@ export async function openDatabase(config: Config, log: (msg: string) => void = 
     url = embedded.url;
   }
   await ensureDatabase(url);
+  // A transaction left idle longer than this belongs to a process that stopped: see withIdleTransactionTimeout.
+  url = withIdleTransactionTimeout(url, Math.max(config.fleetLeaseMs, 5_000));
   const pool = createPool(url, config.poolSize);
   try {
     // DBOS's system tables live in the same database (schema `dbos`); launch then skips its own migration.

@@ -10,10 +10,29 @@ export type PoolClient = pg.PoolClient;
 
 export function createPool(url: string, max = 10): pg.Pool {
   const pool = new pg.Pool({ connectionString: url, max });
-  // An idle client that loses its connection emits 'error' on the pool; without
-  // a listener that would crash the process.
+  // A client that loses its connection emits 'error': on the pool while idle,
+  // on the client itself while checked out (say, idle in a transaction that
+  // the server ended). Without a listener either would crash the process; the
+  // next query on that client fails instead, and is retried by its caller.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
+}
+
+/**
+ * `url` with `idle_in_transaction_session_timeout` set for every session it
+ * opens (libpq `options`). A process that stops mid-transaction (SIGSTOP, a
+ * VM paused) would otherwise hold its row and advisory locks until it wakes,
+ * blocking whoever took its work over; this way PostgreSQL ends that
+ * transaction. Set in the URL, so DBOS's pool gets it too (and skips the SET
+ * it would otherwise send on each new connection).
+ */
+export function withIdleTransactionTimeout(url: string, ms: number): string {
+  const parsed = new URL(url);
+  const options = parsed.searchParams.get('options') ?? '';
+  if (options.includes('idle_in_transaction_session_timeout')) return url;
+  parsed.searchParams.set('options', `${options} -c idle_in_transaction_session_timeout=${Math.round(ms)}`.trim());
+  return parsed.toString();
 }
 
 /** Run `fn` in one transaction on a dedicated client. */

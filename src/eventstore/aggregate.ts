@@ -1,6 +1,7 @@
 import type { Decider, DomainEvent } from './decider';
 import type { SnapshotStore } from './snapshots';
 import type { EventStore, Queryable } from './store';
+import type { EventMetadata } from './types';
 
 export interface LoadOptions {
   /** State as of this recorded time. */
@@ -57,55 +58,76 @@ export interface AggregateRef<S = any> {
 
 /**
  * The current state of several aggregates in one round trip: each one's
- * newest snapshot (when `snapshots` is on) and the events after it. Used where
- * a command is decided inside a transaction, so the reads see that
- * transaction's locks and snapshot.
+ * newest snapshot (when `snapshots` is on) and the events after it.
  */
-export async function loadAggregates(
-  store: EventStore,
-  refs: AggregateRef[],
-  db: Queryable,
-  snapshots: boolean,
-): Promise<Loaded<unknown>[]> {
+export async function loadAggregates(store: EventStore, refs: AggregateRef[], db: Queryable, snapshots: boolean): Promise<Loaded<unknown>[]> {
   if (refs.length === 0) return [];
+  return (await lockedRead(store, { refs, snapshots }, db)).loaded;
+}
+
+export interface LockedReadRequest {
+  /** Streams to lock first, for the rest of the caller's transaction (the ones it will write). */
+  lock?: string[];
+  /** Events of these types in one stream, read under the locks (e.g. a saga's operator requests). */
+  typed?: { streamId: string; types: string[] };
+  refs: AggregateRef[];
+  snapshots: boolean;
+}
+
+export interface TypedEvent {
+  type: string;
+  data: Record<string, unknown>;
+  streamPosition: number;
+  metadata: EventMetadata;
+  recordedAt: Date;
+}
+
+/**
+ * A decision's reads in one round trip (migrations/008_locked_read.sql): lock
+ * the streams about to be written, then read what the decision needs, so it
+ * decides on current state that nobody can change before the caller commits.
+ */
+export async function lockedRead(
+  store: EventStore,
+  request: LockedReadRequest,
+  db: Queryable,
+): Promise<{ typed: TypedEvent[]; loaded: Loaded<unknown>[] }> {
+  const { refs } = request;
   const { rows } = await db.query<{
+    kind: 'typed' | 'snapshot' | 'event';
     ord: number;
-    snapshot_position: number | null;
-    snapshot_state: unknown;
-    stream_position: number | null;
+    stream_position: number;
     type: string | null;
     schema_version: number | null;
     data: unknown;
-  }>(
-    `WITH target AS (
-       SELECT * FROM unnest($1::text[], $2::text[], $3::int[]) WITH ORDINALITY AS t(stream_id, reducer, reducer_version, ord)),
-     start AS (
-       SELECT target.ord, target.stream_id, snap.stream_position, snap.state FROM target
-         LEFT JOIN LATERAL (
-           SELECT stream_position, state FROM snapshots
-            WHERE $4 AND stream_id = target.stream_id AND reducer = target.reducer AND reducer_version = target.reducer_version
-            ORDER BY stream_position DESC LIMIT 1) AS snap ON true)
-     SELECT start.ord::int, start.stream_position AS snapshot_position,
-            -- the snapshot once per stream, not once per event after it
-            CASE WHEN e.stream_position IS NULL OR e.stream_position = coalesce(start.stream_position, 0) + 1
-                 THEN start.state END AS snapshot_state,
-            e.stream_position, e.type, e.schema_version, e.data
-       FROM start LEFT JOIN events e ON e.stream_id = start.stream_id AND e.stream_position > coalesce(start.stream_position, 0)
-      ORDER BY start.ord, e.stream_position`,
-    [refs.map((r) => r.streamId), refs.map((r) => r.decider.name), refs.map((r) => r.decider.version), snapshots],
-  );
+    metadata: EventMetadata | null;
+    recorded_at: Date | null;
+  }>('SELECT * FROM locked_read($1::text[], $2, $3::text[], $4::text[], $5::text[], $6::int[], $7)', [
+    request.lock ?? [],
+    request.typed?.streamId ?? null,
+    request.typed?.types ?? [],
+    refs.map((r) => r.streamId),
+    refs.map((r) => r.decider.name),
+    refs.map((r) => r.decider.version),
+    request.snapshots,
+  ]);
+  const typed: TypedEvent[] = [];
   const loaded: Loaded<unknown>[] = refs.map((r) => ({ state: r.decider.initialState(), version: 0, snapshotVersion: 0, eventsFolded: 0 }));
   for (const row of rows) {
-    const target = loaded[row.ord - 1];
-    const { decider } = refs[row.ord - 1];
-    if (row.snapshot_position !== null && row.snapshot_state !== null) {
-      Object.assign(target, { state: row.snapshot_state, version: row.snapshot_position, snapshotVersion: row.snapshot_position });
+    if (row.kind === 'typed') {
+      const data = store.registry.decode(row.type!, row.schema_version!, row.data) as Record<string, unknown>;
+      typed.push({ type: row.type!, data, streamPosition: row.stream_position, metadata: row.metadata ?? {}, recordedAt: row.recorded_at! });
+      continue;
     }
-    if (row.stream_position === null) continue;
+    const target = loaded[row.ord - 1];
+    if (row.kind === 'snapshot') {
+      Object.assign(target, { state: row.data, version: row.stream_position, snapshotVersion: row.stream_position });
+      continue;
+    }
     const data = store.registry.decode(row.type!, row.schema_version!, row.data);
-    target.state = decider.evolve(target.state, { type: row.type!, data });
+    target.state = refs[row.ord - 1].decider.evolve(target.state, { type: row.type!, data });
     target.version = row.stream_position;
     target.eventsFolded++;
   }
-  return loaded;
+  return { typed, loaded };
 }

@@ -59,6 +59,8 @@ interface EventRow {
 }
 
 const SERIALIZATION_FAILURE = '40001';
+/** A wake-up may wait this long for more appends to share it: the read side's cost, against a few ms of lag. */
+const ANNOUNCE_COALESCE_MS = 5;
 const MAX_ORDERING_RETRIES = 10;
 
 export interface EventStoreOptions {
@@ -174,21 +176,11 @@ export class EventStore {
     this.options.onAppended?.(writes, result);
   }
 
-  /**
-   * Lock streams for the rest of the caller's transaction, the same locks
-   * every append takes (migrations/006_stream_locks.sql). Taken before
-   * reading, they make load → decide → append free of conflicts: no other
-   * writer can append to these streams until the caller commits.
-   */
-  async lockStreams(streamIds: string[], db: Queryable): Promise<void> {
-    await db.query('SELECT lock_streams($1::text[])', [streamIds]);
-  }
-
   private announcing = false;
 
   /**
    * Wake subscribers after our own appends commit: one NOTIFY for all appends
-   * that finished in the same turn of the event loop, sent outside their
+   * that finished within ANNOUNCE_COALESCE_MS, sent outside their
    * transactions. A NOTIFY inside a transaction holds a cluster-wide lock until
    * the commit is flushed, which made concurrent appends queue behind one
    * another. Subscribers poll as well, so a lost wake-up only costs latency.
@@ -196,10 +188,10 @@ export class EventStore {
   private announce(): void {
     if (!(this.options.notify ?? true) || this.announcing) return;
     this.announcing = true;
-    setImmediate(() => {
+    setTimeout(() => {
       this.announcing = false;
       this.pool.query(`SELECT pg_notify('${APPEND_CHANNEL}', '')`).catch(() => {});
-    });
+    }, ANNOUNCE_COALESCE_MS).unref();
   }
 
   /** The recorded result of a command id, if it ran. */

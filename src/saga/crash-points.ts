@@ -35,12 +35,13 @@ export function instrumentDurable(inner: Durable, { crashPoint, stepDelayMs }: I
     },
     async transaction(name, work) {
       await delay();
-      const value = await inner.transaction(name, async (client) => {
+      return inner.transaction(name, async (client) => {
         if (phase === 'before-effect' && name === target) die(crashPoint!);
-        return work(client);
+        const result = await work(client);
+        if (phase !== 'after-commit' || name !== target) return result;
+        // After this commit only: a replay that finds the checkpoint commits nothing.
+        return { ...result, afterCommit: () => (result.afterCommit?.(), die(crashPoint!)) };
       });
-      if (phase === 'after-commit' && name === target) die(crashPoint!);
-      return value;
     },
   };
 }

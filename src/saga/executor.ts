@@ -6,7 +6,7 @@ import {
   type Decider,
   decisionWrites,
   isDomainError,
-  loadAggregates,
+  lockedRead,
   type CommandTarget,
   type Decision,
   type EventStore,
@@ -46,8 +46,25 @@ export interface Timing {
 /** What the cancel/deadline guard checks: the saga's stream, and the deadline it started with. */
 export interface Guard {
   sagaId: string;
-  /** The envelope's deadline; a fork's own, in its stream's SagaStarted, wins. */
+  /** The envelope's deadline. A fork runs on a copy of its original's envelope: its own is in its stream's SagaStarted. */
   deadline: string;
+  forked: boolean;
+}
+
+/** The guard reads the saga's operator requests (and a fork's own SagaStarted). */
+const guardRead = (guard: Guard) => ({
+  streamId: sagaStreamId(guard.sagaId),
+  types: guard.forked ? ['OperatorActionRequested', 'SagaStarted'] : ['OperatorActionRequested'],
+});
+
+/** Has an operator asked to cancel, or has the deadline passed? */
+function interruption(events: { type: string; data: unknown }[], guard: Guard): Interrupted | undefined {
+  const requests = events as { type: string; data: Record<string, string | undefined> }[];
+  const cancel = requests.find((e) => e.type === 'OperatorActionRequested' && e.data.action === 'cancel');
+  if (cancel) return { kind: 'interrupted', cause: 'cancelled', reason: cancel.data.reason ?? `cancelled by ${cancel.data.actor}` };
+  const deadline = requests.find((e) => e.type === 'SagaStarted')?.data.deadline ?? guard.deadline;
+  if (Date.now() > Date.parse(deadline)) return { kind: 'interrupted', cause: 'deadline', reason: `saga deadline ${deadline} passed` };
+  return undefined;
 }
 
 export interface CommitPlan {
@@ -159,13 +176,19 @@ export class StepExecutor {
         failedOn(err);
       }
     }
-    // Lock first: nobody appends to these streams until we commit, so what we read is what we decide on.
-    await store.lockStreams([saga, ...targets.map((t) => t.streamId)], client);
-    const stop = outcome.kind === 'ok' && plan.guard ? await this.interruption(client, plan.guard) : undefined;
+    // Lock first, read after, in one round trip: nobody appends to these
+    // streams until we commit, so what we read is what we decide on.
+    const guard = outcome.kind === 'ok' ? plan.guard : undefined;
+    const read = await lockedRead(
+      store,
+      { lock: [saga, ...targets.map((t) => t.streamId)], typed: guard && guardRead(guard), refs: targets, snapshots: snapshots !== undefined },
+      client,
+    );
+    const stop = guard && interruption(read.typed, guard);
     if (stop) outcome = stop;
     else if (outcome.kind === 'ok') {
       try {
-        decided = decideAll(targets, await loadAggregates(store, targets, client, snapshots !== undefined));
+        decided = decideAll(targets, read.loaded);
         sagaEvents = [...plan.owed, ...plan.succeeded(decided, timing())];
       } catch (err) {
         failedOn(err);
@@ -195,8 +218,8 @@ export class StepExecutor {
   ): Promise<TransactionResult<{ kind: 'ok' } | Interrupted>> {
     const { store } = this.deps;
     const saga = sagaStreamId(plan.sagaId);
-    await store.lockStreams([saga], client);
-    const stop = plan.guard && (await this.interruption(client, plan.guard));
+    const read = await lockedRead(store, { lock: [saga], typed: plan.guard && guardRead(plan.guard), refs: [], snapshots: false }, client);
+    const stop = plan.guard && interruption(read.typed, plan.guard);
     const events = stop ? plan.owed : [...plan.owed, ...plan.events];
     const writes = [{ streamId: saga, events }];
     const append = await store.appendMany(writes, { metadata: this.metadata(plan), announceAfterCommit: true }, client);
@@ -217,18 +240,10 @@ export class StepExecutor {
     return { ...recorded, value: { kind: 'ok', timeoutAt, byDeadline: timeoutAt === deadline } };
   }
 
-  /** Has an operator asked to cancel, or has the deadline passed? */
+  /** The guard outside a transaction (before a call): no lock, the same rule. */
   private async interruption(db: Pick<PoolClient, 'query'>, guard: Guard): Promise<Interrupted | undefined> {
-    const events = await this.deps.store.readStreamTypes<Record<string, string | undefined>>(
-      sagaStreamId(guard.sagaId),
-      ['SagaStarted', 'OperatorActionRequested'],
-      db,
-    );
-    const cancel = events.find((e) => e.type === 'OperatorActionRequested' && e.data.action === 'cancel');
-    if (cancel) return { kind: 'interrupted', cause: 'cancelled', reason: cancel.data.reason ?? `cancelled by ${cancel.data.actor}` };
-    const deadline = events.find((e) => e.type === 'SagaStarted')?.data.deadline ?? guard.deadline;
-    if (Date.now() > Date.parse(deadline)) return { kind: 'interrupted', cause: 'deadline', reason: `saga deadline ${deadline} passed` };
-    return undefined;
+    const { streamId, types } = guardRead(guard);
+    return interruption(await this.deps.store.readStreamTypes(streamId, types, db), guard);
   }
 
   private async deadline(db: Pick<PoolClient, 'query'>, guard: Guard): Promise<string> {

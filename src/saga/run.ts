@@ -418,7 +418,7 @@ export class SagaRun implements SagaControl {
   }
 
   private guard(): Guard {
-    return { sagaId: this.sagaId, deadline: this.envelope.deadline };
+    return { sagaId: this.sagaId, deadline: this.envelope.deadline, forked: this.sagaId !== this.envelope.sagaId };
   }
 
   private takeOwed(): NewEvent[] {

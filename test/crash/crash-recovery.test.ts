@@ -49,6 +49,9 @@ const env = (extra: Record<string, string> = {}) => ({
   DBOS_EXECUTOR_ID: 'crash-test-executor',
   ADMIN_TOKEN,
   STEP_RETRY_BASE_MS: '10',
+  // Every restart here recovers the sagas in flight: far more recoveries than a crash loop
+  // (test/fleet/crash-loop.test.ts), which would otherwise quarantine them.
+  MAX_RECOVERY_ATTEMPTS: '1000',
   ...extra,
 });
 

@@ -53,7 +53,10 @@ describe('configuration', () => {
     expect(loadConfig({}).appName).toBe('saga-orchestrator');
     expect(loadConfig({}).databaseUrl).toBeUndefined();
     expect(loadConfig({ DATABASE_URL: 'postgresql://u@h:5432/d' }).databaseUrl).toBe('postgresql://u@h:5432/d');
-    expect(loadConfig({ PORT: '4000' }).executorId).toMatch(/-4000$/);
+    // One executor id per process incarnation (host, port, random), unless pinned.
+    expect(loadConfig({ PORT: '4000' }).executorId).toMatch(/-4000-[0-9a-f]{6}$/);
+    expect(loadConfig({ PORT: '4000' }).executorId).not.toBe(loadConfig({ PORT: '4000' }).executorId);
+    expect(loadConfig({ DBOS_EXECUTOR_ID: 'pinned' }).executorId).toBe('pinned');
   });
 });
 
