@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { z } from 'zod';
 import { MAX_READ_WAIT_MS, type Projections } from '../projections';
-import { HttpProblem } from './problem';
+import { HttpProblem, invalid } from './problem';
 import { parse } from './validate';
 
 const Position = z.coerce.number().int().min(0);
@@ -19,6 +19,12 @@ export async function awaitProjection(req: Request, projections: Projections, na
   if (raw === undefined) return;
   const after = parse(Position, raw, { name: req.query.after === undefined ? 'X-After-Position' : 'after' });
   const waitMs = parse(WaitMs, req.query.waitMs, { name: 'waitMs' });
+  // A position no write returned is a mistake, not a read model that is behind.
+  const head = await projections.head();
+  if (after > head) {
+    const field = req.query.after === undefined ? 'X-After-Position' : 'after';
+    throw invalid([{ field, message: `position ${after} was never written: the newest event is at ${head}` }]);
+  }
   if (await projections.waitForPosition(name, after, waitMs)) return;
   throw new HttpProblem('read-model-behind', `projection ${name} has not reached position ${after} within ${waitMs} ms; retry later`, {
     projection: name,

@@ -110,6 +110,11 @@ export class Projections {
       .map((s) => ({ name: s.name, version: s.version, position: s.checkpoint.position, lagEvents: s.lag.events, lagMs: s.lag.ms, parked: s.parked }));
   }
 
+  /** The newest position written so far: no write ever returned a larger one. */
+  async head(): Promise<number> {
+    return (await this.store.head()).position;
+  }
+
   /** True once the live version of `name` has applied the event at `position`; false after `timeoutMs`. */
   waitForPosition(name: string, position: number, timeoutMs = MAX_READ_WAIT_MS): Promise<boolean> {
     this.get(name);

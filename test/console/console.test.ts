@@ -189,6 +189,16 @@ test('the projections page shows each read model with its lag, or says it is not
   await screenshot('projections');
 });
 
+test('the fleet page shows this process with a live lease and the sagas it runs', async () => {
+  await page.goto(`${app.url}/console/#/fleet`);
+  const row = page.locator(`#fleet tr[data-executor="${app.config.executorId}"]`);
+  await row.waitFor();
+  await expect(row.getAttribute('data-status')).resolves.toBe('live');
+  await expect(row.textContent()).resolves.toContain('(this process)');
+  await expect(page.locator('#fleet-summary').textContent()).resolves.toMatch(/1 live process;/);
+  await screenshot('fleet');
+});
+
 test('no page threw an error or broke the content security policy', () => {
   expect(pageErrors).toEqual([]);
 });

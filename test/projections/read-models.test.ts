@@ -91,6 +91,9 @@ test('read-your-writes: a read given the position of a write waits for it, bound
     expect(behind.status).toBe(504);
     expect(behind.body).toMatchObject({ status: 504, projection: 'stock-levels', position });
     expect((await http(app, 'GET', '/inventory?waitMs=50', { headers: { 'x-after-position': String(position) } })).status).toBe(504);
+    // A position no write ever returned is the client's mistake: 400 naming it, at once.
+    const never = await http(app, 'GET', `/inventory?after=${position + 1_000_000}`);
+    expect(never).toMatchObject({ status: 400, body: { errors: [{ field: 'after', message: expect.stringContaining('never written') }] } });
     // Without a position, reads keep answering from what is there.
     const stale = await http(app, 'GET', '/inventory');
     expect(stale.status).toBe(200);
