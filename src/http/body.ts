@@ -11,6 +11,15 @@ export const BODY_LIMIT = '256kb';
  */
 const requireJson: RequestHandler = (req, _res, next) => {
   const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  // JSON is UTF-8 (RFC 8259); another declared charset (UTF-7, say) is refused, not decoded.
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1];
+  if (hasBody && charset !== undefined && !/^utf-?8$/i.test(charset)) {
+    return next(
+      new HttpProblem('unsupported-media-type', `the body must be UTF-8 JSON, not charset ${charset}`, {
+        errors: [{ field: 'Content-Type', message: 'application/json; charset=utf-8' }],
+      }),
+    );
+  }
   if (!hasBody || req.is('application/json')) return next();
   next(
     new HttpProblem(

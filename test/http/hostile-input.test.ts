@@ -46,8 +46,8 @@ describe('body parsing errors have their own status', () => {
     expectProblem(await nothingWritten(() => http(app, 'POST', '/orders', { body: orderBody({ items }) })), 413, 'payload-too-large');
   });
 
-  test('a charset other than UTF-8 is 415', async () => {
-    const res = await nothingWritten(() => raw('POST', '/orders', { body: JSON.stringify(orderBody()), headers: { 'content-type': 'application/json; charset=latin1' } }));
+  test.each(['latin1', 'utf-7', 'UTF-16'])('a charset other than UTF-8 (%s) is 415, even for a body that would decode', async (charset) => {
+    const res = await nothingWritten(() => raw('POST', '/orders', { body: JSON.stringify(orderBody()), headers: { 'content-type': `application/json; charset=${charset}` } }));
     expectProblem(res, 415, 'unsupported-media-type', ['Content-Type']);
   });
 
