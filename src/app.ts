@@ -98,15 +98,20 @@ export async function startApp(
   });
   // Crash tests and the crash demo only (see crash-points.ts).
   const instrumented = config.crashPoint !== undefined || config.stepDelayMs > 0;
-  // A process that orchestrates nothing still starts sagas (a return request): through the queue.
-  const queued = config.sagaDispatch === 'queue' || !config.orchestrates;
+  // A process that orchestrates nothing still starts sagas (a return request): always through the queue.
+  const dispatch = !config.orchestrates ? 'queue' : config.sagaDispatch;
   const engine = new SagaEngine(
     store,
     executor,
     { rounds: config.recoveryRounds, roundDelayMs: config.recoveryRoundDelayMs },
     config.sagaDeadlineSeconds,
     instrumented ? instrumentDurable(dbosDurable, { crashPoint: config.crashPoint, stepDelayMs: config.stepDelayMs }) : dbosDurable,
-    { queueName: queued ? SAGA_QUEUE : undefined, applicationVersion: WORKFLOW_VERSION, maxRecoveryAttempts: config.maxRecoveryAttempts },
+    {
+      queueName: dispatch === 'direct' ? undefined : SAGA_QUEUE,
+      localCapacity: dispatch === 'auto' ? config.sagaWorkerConcurrency : undefined,
+      applicationVersion: WORKFLOW_VERSION,
+      maxRecoveryAttempts: config.maxRecoveryAttempts,
+    },
   );
   engine.register(
     orderFulfillment(providers, {

@@ -47,7 +47,7 @@ export const EnvSchema = z.object({
   RECOVERY_ROUNDS: int(1).default(3),
   RECOVERY_ROUND_DELAY_MS: int(0).default(2000),
   READ_SIDE: z.enum(['on', 'off', 'only']).default('on'),
-  SAGA_DISPATCH: z.enum(['queue', 'direct']).default('queue'),
+  SAGA_DISPATCH: z.enum(['auto', 'queue', 'direct']).default('auto'),
   SAGA_WORKER_CONCURRENCY: int(1).default(100),
   SAGA_QUEUE_POLL_MS: int(10).default(100),
   FLEET_LEASE_MS: int(500).default(10_000),
@@ -106,8 +106,12 @@ export interface Config {
   readSide: boolean;
   /** Run sagas in this process (READ_SIDE=only: no). */
   orchestrates: boolean;
-  /** queue: through a DBOS queue any live process takes work from; direct: in the process that accepted it. */
-  sagaDispatch: 'queue' | 'direct';
+  /**
+   * auto: here while this process has room (SAGA_WORKER_CONCURRENCY), else
+   * through the DBOS queue any live process takes work from; queue: always
+   * through the queue; direct: always here.
+   */
+  sagaDispatch: 'auto' | 'queue' | 'direct';
   /** Sagas this process runs at once from the queue. */
   sagaWorkerConcurrency: number;
   sagaQueuePollMs: number;

@@ -53,6 +53,12 @@ function refusal(action: ControlMessage['action'], v: SagaView): string | undefi
 export interface Dispatch {
   /** Enqueue on this DBOS queue (any live process of `applicationVersion` takes it); unset: run where started. */
   queueName?: string;
+  /**
+   * With a queue: run a saga here at once while this process runs fewer than
+   * this many, and enqueue it only beyond that (no poll delay at low load,
+   * spread under load). Unset: always enqueue.
+   */
+  localCapacity?: number;
   applicationVersion?: string;
   /** DBOS dead-letters a workflow recovered more often than this (a crash loop). */
   maxRecoveryAttempts?: number;
@@ -79,9 +85,19 @@ export class SagaEngine {
     assertDurableApi();
   }
 
+  /** Sagas executing in this process now (started here, claimed from the queue, or recovered). */
+  running = 0;
+
   register(definition: SagaDefinition): this {
     const workflow = DBOS.registerWorkflow(
-      async (envelope: SagaEnvelope) => new SagaRun(this.executor, this.durable, this.recovery, definition, envelope).execute(),
+      async (envelope: SagaEnvelope) => {
+        this.running++;
+        try {
+          return await new SagaRun(this.executor, this.durable, this.recovery, definition, envelope).execute();
+        } finally {
+          this.running--;
+        }
+      },
       { name: `saga.${definition.type}`, maxRecoveryAttempts: this.dispatch.maxRecoveryAttempts },
     );
     this.workflows.set(definition.type, workflow);
@@ -103,10 +119,11 @@ export class SagaEngine {
       startedAt: new Date(now).toISOString(),
       deadline: new Date(now + (options.deadlineSeconds ?? this.deadlineSeconds) * 1000).toISOString(),
     };
-    const { queueName, applicationVersion } = this.dispatch;
+    const { queueName, applicationVersion, localCapacity } = this.dispatch;
+    const here = !queueName || (localCapacity !== undefined && this.running < localCapacity);
     return DBOS.startWorkflow(workflow, {
       workflowID: sagaId,
-      ...(queueName ? { queueName, enqueueOptions: { applicationVersion } } : {}),
+      ...(here ? {} : { queueName, enqueueOptions: { applicationVersion } }),
     })(envelope);
   }
 
