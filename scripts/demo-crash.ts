@@ -8,9 +8,7 @@
  * twice or lost.
  */
 import pg from 'pg';
-import { loadConfig } from '../src/config';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/db/embedded';
-import { ensureDatabase } from '../src/db/pool';
+import { demoDatabase } from './demo-database';
 import { checkInvariants } from './invariants';
 import { freePort, startServer, type ServerProcess } from './server-process';
 
@@ -27,18 +25,10 @@ const orders = [
 ];
 
 async function main(): Promise<void> {
-  let embedded: EmbeddedPostgres | undefined;
-  let serverUrl = loadConfig().databaseUrl;
-  if (!serverUrl) {
-    console.log('No DATABASE_URL: starting an embedded PostgreSQL for the demo (.data/demo-pg)…');
-    embedded = await startEmbeddedPostgres({ dataDir: '.data/demo-pg', port: await freePort(), database: 'postgres' });
-    serverUrl = embedded.url;
-  }
-  const url = new URL(serverUrl);
-  url.pathname = `/crash_demo_${Date.now()}`;
-  await ensureDatabase(url.toString());
+  const database = await demoDatabase('crash_demo');
+  const url = database.url;
   const port = await freePort();
-  const env = { DATABASE_URL: url.toString(), PORT: String(port), DBOS_EXECUTOR_ID: 'crash-demo', ADMIN_TOKEN: TOKEN };
+  const env = { DATABASE_URL: url, PORT: String(port), DBOS_EXECUTOR_ID: 'crash-demo', ADMIN_TOKEN: TOKEN };
   const api = (path: string, body?: unknown, headers: Record<string, string> = {}) =>
     fetch(`http://127.0.0.1:${port}${path}`, {
       method: body === undefined ? 'GET' : 'POST',
@@ -78,7 +68,7 @@ async function main(): Promise<void> {
   console.log(`All sagas finished ${Date.now() - restartedAt} ms after the restart:\n`);
   for (const p of placed) console.log(`  ${p.label.padEnd(20)} ${await summary(api, p.sagaId)}`);
 
-  const db = new pg.Pool({ connectionString: url.toString() });
+  const db = new pg.Pool({ connectionString: url });
   const checks = await checkInvariants(
     db,
     placed.map((p) => ({ sagaId: p.sagaId, orderId: p.orderId, sku: SKU, quantity: p.quantity, compensates: !expectCompleted(p) })),
@@ -90,7 +80,7 @@ async function main(): Promise<void> {
   console.log(`\n${rows[0].n} events in the store. Inspect one saga: GET http://127.0.0.1:${port}/sagas/${placed[0].sagaId}`);
   await db.end();
   await server.kill();
-  await embedded?.stop();
+  await database.stop();
   process.exit(checks.every(([, ok]) => ok) ? 0 : 1);
 }
 

@@ -8,9 +8,7 @@
  * crash demo, read from the providers' own books.
  */
 import pg from 'pg';
-import { loadConfig } from '../src/config';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/db/embedded';
-import { ensureDatabase } from '../src/db/pool';
+import { demoDatabase } from './demo-database';
 import { checkInvariants, sagaEnd, waitForEnds, type PlacedOrder } from './invariants';
 import { freePort, startServer, type ServerProcess } from './server-process';
 
@@ -20,17 +18,9 @@ const STOCK = 100;
 const LEASE_MS = 3000;
 
 async function main(): Promise<void> {
-  let embedded: EmbeddedPostgres | undefined;
-  let serverUrl = loadConfig().databaseUrl;
-  if (!serverUrl) {
-    console.log('No DATABASE_URL: starting an embedded PostgreSQL for the demo (.data/demo-pg)…');
-    embedded = await startEmbeddedPostgres({ dataDir: '.data/demo-pg', port: await freePort(), database: 'postgres' });
-    serverUrl = embedded.url;
-  }
-  const url = new URL(serverUrl);
-  url.pathname = `/fleet_demo_${Date.now()}`;
-  await ensureDatabase(url.toString());
-  const db = new pg.Pool({ connectionString: url.toString(), max: 4 });
+  const database = await demoDatabase('fleet_demo');
+  const url = database.url;
+  const db = new pg.Pool({ connectionString: url, max: 4 });
 
   const names = ['alpha', 'bravo', 'charlie'];
   const processes: { name: string; executorId: string; port: number; server: ServerProcess }[] = [];
@@ -38,7 +28,7 @@ async function main(): Promise<void> {
     const port = await freePort();
     const executorId = `${name}-${port}`;
     const env = {
-      DATABASE_URL: url.toString(),
+      DATABASE_URL: url,
       PORT: String(port),
       DBOS_EXECUTOR_ID: executorId,
       ADMIN_TOKEN: TOKEN,
@@ -100,7 +90,7 @@ async function main(): Promise<void> {
 
   await Promise.all(processes.map((p) => p.server.kill()));
   await db.end();
-  await embedded?.stop();
+  await database.stop();
   process.exit(checks.every(([, ok]) => ok) ? 0 : 1);
 }
 
