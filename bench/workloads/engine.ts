@@ -59,17 +59,11 @@ const figures = (r: RunResult): Figures => ({ perSecond: r.perSecond, p50: r.lat
 
 type Split = Record<Category | 'total', number>;
 
-interface SideCost {
+/** DbCounters: pg_stat_database, per saga, across a restart, minus an idle start/stop. */
+interface SideCost extends DbCounters {
   /** Round trips the side's process sent, per saga (lib/count-queries.ts). */
   statements: Split;
   transactions: Split;
-  /** pg_stat_database, per saga, across a restart, minus an idle start/stop. */
-  commits: number;
-  rollbacks: number;
-  inserted: number;
-  updated: number;
-  deleted: number;
-  tables: Record<string, number>;
   steps: StepTime[];
   workflowMs: number;
   /** pg_stat_statements: every top-level statement of the run, per saga (null without the extension). */
