@@ -1,4 +1,4 @@
-import type { Decider, DomainEvent } from './decider';
+import type { AggregateRef, Decider, DomainEvent } from './decider';
 import type { SnapshotStore } from './snapshots';
 import type { EventStore, Queryable } from './store';
 import type { EventMetadata } from './types';
@@ -49,11 +49,6 @@ export async function loadAggregate<S, E extends DomainEvent>(
     version = event.streamPosition;
   }
   return { state, version, snapshotVersion: snapshot?.streamPosition ?? 0, eventsFolded: tail.length };
-}
-
-export interface AggregateRef<S = any> {
-  decider: Decider<S, any, any>;
-  streamId: string;
 }
 
 /**

@@ -24,6 +24,12 @@ export interface Decider<State, Command, Event extends DomainEvent> {
 }
 
 export type AnyDecider = Decider<any, any, any>;
+
+/** One aggregate instance: its decider and its stream. */
+export interface AggregateRef<S = any> {
+  decider: Decider<S, any, any>;
+  streamId: string;
+}
 export type StateOf<D> = D extends Decider<infer S, any, any> ? S : never;
 export type CommandOf<D> = D extends Decider<any, infer C, any> ? C : never;
 export type EventOfDecider<D> = D extends Decider<any, any, infer E> ? E : never;

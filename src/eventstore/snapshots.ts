@@ -1,4 +1,4 @@
-import type { AggregateRef } from './aggregate';
+import type { AggregateRef } from './decider';
 import type { Queryable } from './store';
 import type { AppendResult } from './types';
 

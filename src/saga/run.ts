@@ -1,9 +1,8 @@
-import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { PoolClient } from '../db/pool';
 import type { NewEvent } from '../eventstore';
 import {
-  CONTROL_TOPIC,
   type CallContext,
   type CompensationDefinition,
   type ControlMessage,
@@ -14,7 +13,7 @@ import {
   type StepDefinition,
   type StepInfo,
 } from './definition';
-import { isDbosError, type Durable, type TransactionResult } from './durable';
+import { isDbosError, type Durable } from './durable';
 import {
   CompensationFailed,
   CompensationRegistered,
@@ -33,6 +32,7 @@ import {
 } from './events';
 import { backoff, type CommitPlan, type Failed, type Guard, type StepExecutor, type StepOutcome, type Timing } from './executor';
 import { classify } from './failures';
+import { SagaSession } from './session';
 
 export interface RecoveryPolicy {
   /** Rounds of a failing compensation (or post-pivot step) before parking. */
@@ -69,18 +69,14 @@ type Plan = Omit<CommitPlan, 'sagaId' | 'commandId' | 'beforeCommit'>;
  * A compensation is a call and a commit; an engine transition is a commit.
  */
 export class SagaRun implements SagaControl {
-  /** Our DBOS steps so far: `<saga>/<n>-<label>` names each (fork.ts maps them back). */
-  private sequence = 0;
   private pivoted = false;
   /** Saga events not yet written: the next transaction writes them first (SagaStarted, SagaCompensating). */
   private owed: NewEvent[] = [];
   /** Compensations in registration order; run in reverse. */
   private readonly compensations: { step: string; compensation: CompensationDefinition }[] = [];
   private readonly outputs: Record<string, unknown> = {};
-  /** A step's transaction still open while the body runs on with its outcome (see commit). */
-  private held?: Promise<StepOutcome>;
-  /** What the body returned, once it has. */
-  private finished?: { output: unknown };
+  /** Every durable operation goes through it (see session.ts). */
+  private readonly session: SagaSession;
   /**
    * The DBOS workflow id: it names the saga's stream. It is `envelope.sagaId`
    * except in a fork (see fork.ts): DBOS copies the original's input, so there
@@ -91,12 +87,13 @@ export class SagaRun implements SagaControl {
 
   constructor(
     private readonly executor: StepExecutor,
-    private readonly durable: Durable,
+    durable: Durable,
     private readonly recovery: RecoveryPolicy,
     private readonly definition: SagaDefinition,
     private readonly envelope: SagaEnvelope,
   ) {
     this.sagaId = DBOS.workflowID ?? envelope.sagaId;
+    this.session = new SagaSession(this.sagaId, durable);
     if (this.sagaId === envelope.sagaId) {
       const { input, deadline } = envelope;
       const started = SagaStarted({
@@ -112,8 +109,8 @@ export class SagaRun implements SagaControl {
   async execute(): Promise<SagaOutcome> {
     try {
       const output = await this.definition.run(this, this.envelope.input);
-      this.finished = { output };
-      const last = await this.settle();
+      this.session.finished = { output };
+      const last = await this.session.settle();
       if (last?.kind !== 'ok' || !last.completed) await this.record('SagaCompleted', [SagaCompleted({ output })]);
       return { status: 'COMPLETED', output };
     } catch (err) {
@@ -124,7 +121,7 @@ export class SagaRun implements SagaControl {
   }
 
   async step<R>(name: string, definition: StepDefinition<R>): Promise<R> {
-    await this.settle();
+    await this.session.settle();
     // Intent first: registered before the effect, so a crash or failure inside
     // the step still gets undone (the undo tolerates "nothing to undo").
     if (definition.compensation) this.compensations.push({ step: name, compensation: definition.compensation });
@@ -144,7 +141,7 @@ export class SagaRun implements SagaControl {
       if (compensates) throw new Abort('step_failed', `${name} failed: ${outcome.error.message}`);
       // Past the point of no return: retry forward, then park for an operator.
       if (round < this.recovery.rounds) {
-        await this.sleep(this.recovery.roundDelayMs * 2 ** (round - 1));
+        await this.session.sleep(this.recovery.roundDelayMs * 2 ** (round - 1));
         continue;
       }
       await this.record('ForwardRecoveryFailed', [ForwardRecoveryFailed({ step: name, error: outcome.error, rounds: round })]);
@@ -156,12 +153,12 @@ export class SagaRun implements SagaControl {
 
   async awaitApproval(reason: string, timeoutSeconds: number): Promise<void> {
     const owed = this.takeOwed();
-    const waiting = await this.transaction('SagaAwaitingApproval', (client, commandId) =>
+    const waiting = await this.session.transaction('SagaAwaitingApproval', (client, commandId) =>
       this.executor.awaitApproval(client, { sagaId: this.sagaId, commandId, guard: this.guard(), owed, reason, timeoutSeconds }),
     );
     if (waiting.kind === 'interrupted') throw new Abort(waiting.cause, waiting.reason);
     for (;;) {
-      const msg = await this.recv(waiting.timeoutAt);
+      const msg = await this.session.recv(waiting.timeoutAt);
       if (msg === null) {
         if (waiting.byDeadline) throw new Abort('deadline', `saga deadline ${new Date(waiting.timeoutAt).toISOString()} passed awaiting approval`);
         throw new Abort('approval_timeout', `no approval within ${timeoutSeconds}s`);
@@ -181,7 +178,7 @@ export class SagaRun implements SagaControl {
     const info = this.info(name, name);
     if (def.pivot && def.call && !this.pivoted) {
       const owed = this.takeOwed();
-      const entered = await this.transaction(`${name}.enter`, (client, commandId) =>
+      const entered = await this.session.transaction(`${name}.enter`, (client, commandId) =>
         this.executor.enterPivot(client, { sagaId: this.sagaId, commandId, step: name, guard: this.guard(), owed }),
       );
       if (entered.kind !== 'ok') return entered;
@@ -194,7 +191,7 @@ export class SagaRun implements SagaControl {
     if (def.call) {
       const call = def.call;
       const guard = this.pivoted ? undefined : this.guard();
-      const called = await this.callStep(`${name}.call`, () => this.executor.call(info, () => call(this.callContext(info)), guard));
+      const called = await this.session.call(`${name}.call`, () => this.executor.call(info, () => call(this.callContext(info)), guard));
       if (called.kind === 'interrupted') return called;
       if (called.kind === 'failed') return this.commit(name, this.failure(name, called, failed));
       ({ result, timing } = called);
@@ -230,7 +227,7 @@ export class SagaRun implements SagaControl {
         if (outcome.kind === 'ok') break;
         if (outcome.kind !== 'failed') throw new Error(`unexpected compensation outcome ${outcome.kind}`);
         if (round < this.recovery.rounds) {
-          await this.sleep(this.recovery.roundDelayMs * 2 ** (round - 1));
+          await this.session.sleep(this.recovery.roundDelayMs * 2 ** (round - 1));
           continue;
         }
         // Never report "compensated" over a failed undo: park, visibly, for an operator.
@@ -262,7 +259,7 @@ export class SagaRun implements SagaControl {
     let timing: Plan['timing'];
     if (compensation.call) {
       const call = compensation.call;
-      const called = await this.callStep(`${compensation.name}.call`, () => this.executor.call(info, () => call(this.callContext(info))));
+      const called = await this.session.call(`${compensation.name}.call`, () => this.executor.call(info, () => call(this.callContext(info))));
       if (called.kind === 'failed') return this.commit(compensation.name, { ...this.failure(compensation.name, called, failed), compensation: true });
       if (called.kind === 'ok') ({ result, timing } = called);
     }
@@ -296,7 +293,9 @@ export class SagaRun implements SagaControl {
     const { retry, log } = this.executor.deps;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await (hold ? this.commitAndHold(name, plan) : this.transaction(name, (client, commandId) => this.commitWork(client, commandId, plan)));
+        return await (hold
+          ? this.session.holdCommit(name, (client, commandId, beforeCommit) => this.commitWork(client, commandId, plan, beforeCommit))
+          : this.session.transaction(name, (client, commandId) => this.commitWork(client, commandId, plan)));
       } catch (err) {
         if (isDbosError(err)) throw err;
         const error = classify(err);
@@ -314,41 +313,6 @@ export class SagaRun implements SagaControl {
     }
   }
 
-  /**
-   * The saga's completion belongs in its last step's transaction, but the
-   * engine cannot know a step is the last until the body returns. So a forward
-   * step hands its outcome to the body before it commits and lets the body run
-   * on for one turn of the event loop: if the body returned meanwhile,
-   * SagaCompleted joins the transaction. Whatever the body does next through
-   * the engine first waits for this commit (settle), so nothing acts on an
-   * outcome that is not durable. The checkpoint records whether the completion
-   * was folded in, so a replay takes the same path.
-   */
-  private commitAndHold(name: string, plan: Plan): Promise<StepOutcome> {
-    let handedOver: StepOutcome | undefined;
-    let handOver!: (outcome: StepOutcome) => void;
-    const early = new Promise<StepOutcome>((resolve) => (handOver = resolve));
-    const committed = this.transaction(name, (client, commandId) =>
-      this.commitWork(client, commandId, plan, async (outcome) => {
-        if (!handedOver) {
-          handedOver = outcome;
-          handOver(outcome);
-        } else if (handedOver.kind !== outcome.kind) {
-          // DBOS re-ran the transaction after a lost connection and the world changed in between.
-          throw new Error(`step ${name} decided ${outcome.kind} on a retried commit after the saga went on with ${handedOver.kind}`);
-        }
-        await nextTurn();
-        return this.finished;
-      }),
-    );
-    this.held = committed;
-    return Promise.race([early, committed]).catch((err) => {
-      // Failed before the body saw an outcome: nothing to wait for.
-      this.held = undefined;
-      throw err;
-    });
-  }
-
   /** A plan that records a failed call (nothing to decide). */
   private failure(step: string, called: Failed & { timing: Timing }, failed: Plan['failed']): Plan {
     const { kind, error, attempts, timing } = called;
@@ -361,7 +325,7 @@ export class SagaRun implements SagaControl {
 
   private async waitForOperator(actions: ControlMessage['action'][]): Promise<ControlMessage> {
     for (;;) {
-      const msg = await this.recv(Date.now() + 3600_000);
+      const msg = await this.session.recv(Date.now() + 3600_000);
       if (msg && actions.includes(msg.action)) return msg;
     }
   }
@@ -369,38 +333,7 @@ export class SagaRun implements SagaControl {
   /** An engine transition in its own transaction. */
   private record(label: string, events: NewEvent[]): Promise<unknown> {
     const owed = this.takeOwed();
-    return this.transaction(label, (client, commandId) => this.executor.record(client, { sagaId: this.sagaId, commandId, owed, events }));
-  }
-
-  // Every way the engine talks to DBOS first waits for a held commit (settle).
-
-  private async transaction<T>(label: string, work: (client: PoolClient, commandId: string) => Promise<TransactionResult<T>>): Promise<T> {
-    await this.settle();
-    const commandId = this.nextCommandId(label);
-    return this.durable.transaction(label, (client) => work(client, commandId));
-  }
-
-  private async callStep<T>(label: string, work: () => Promise<T>): Promise<T> {
-    await this.settle();
-    this.nextCommandId(label);
-    return this.durable.step(label, work);
-  }
-
-  private async sleep(ms: number): Promise<void> {
-    await this.settle();
-    await DBOS.sleep(ms);
-  }
-
-  private async recv(deadlineEpochMS: number): Promise<ControlMessage | null> {
-    await this.settle();
-    return DBOS.recv<ControlMessage>(CONTROL_TOPIC, { deadlineEpochMS });
-  }
-
-  /** Wait for a held step's commit; its outcome says whether it recorded the saga's completion. */
-  private async settle(): Promise<StepOutcome | undefined> {
-    const held = this.held;
-    this.held = undefined;
-    return held;
+    return this.session.transaction(label, (client, commandId) => this.executor.record(client, { sagaId: this.sagaId, commandId, owed, events }));
   }
 
   /**
@@ -425,10 +358,5 @@ export class SagaRun implements SagaControl {
     const owed = this.owed;
     this.owed = [];
     return owed;
-  }
-
-  /** Deterministic per workflow: the n-th of our DBOS steps always gets the same id. */
-  private nextCommandId(label: string): string {
-    return `${this.sagaId}/${++this.sequence}-${label}`;
   }
 }
