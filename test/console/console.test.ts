@@ -24,10 +24,16 @@ beforeAll(async () => {
     launchBrowser(),
   ]);
   expect((await http(app, 'POST', `/inventory/${SKU}/stock`, { body: { quantity: 100 }, token: true })).status).toBe(200);
-  page = await browser.context.newPage();
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('console', (msg) => msg.type() === 'error' && /Content Security Policy/.test(msg.text()) && pageErrors.push(msg.text()));
+  page = await newPage();
 }, 10 * 60_000);
+
+/** A new tab (its own sessionStorage, so no token yet), its errors collected. */
+async function newPage(): Promise<Page> {
+  const p = await browser.context.newPage();
+  p.on('pageerror', (err) => pageErrors.push(err.message));
+  p.on('console', (msg) => msg.type() === 'error' && /Content Security Policy/.test(msg.text()) && pageErrors.push(msg.text()));
+  return p;
+}
 
 afterAll(async () => {
   await browser?.close();
@@ -52,6 +58,28 @@ async function startOrder(order: { quantity: number; unitPrice: number; card: st
 }
 
 const businessKeyOf = async (sagaId: string) => (await http(app, 'GET', `/sagas/${sagaId}`)).body.businessKey as string;
+
+test("a newcomer's first click: the form's defaults on a SKU with no stock add stock first, and the saga completes", async () => {
+  const tab = await newPage();
+  try {
+    await tab.goto(`${app.url}/console/#/sagas`);
+    await tab.locator('details.new-order > summary').click();
+    const form = tab.locator('#new-order');
+    const sku = await form.locator('input[name=sku]').inputValue();
+    expect((await http(app, 'GET', `/aggregates/inventory/${sku}`)).status).toBe(404);
+    await expect(form.locator('input[name=topUp]').isChecked()).resolves.toBe(true);
+    await form.getByRole('button', { name: 'Start saga' }).click();
+    // Adding stock is an operator action: the token is asked for.
+    await tab.locator('#token-dialog input[name=token]').fill(ADMIN_TOKEN);
+    await tab.locator('#token-dialog').getByRole('button', { name: 'Use token' }).click();
+    await tab.waitForURL(/#\/sagas\/[^/?]+$/);
+    await tab.locator('#saga-header [data-status=COMPLETED]').waitFor({ timeout: 15_000 });
+    const inventory = await http(app, 'GET', `/aggregates/inventory/${sku}`);
+    expect(inventory.body.state).toMatchObject({ available: 9 });
+  } finally {
+    await tab.close();
+  }
+});
 
 test('starts a saga from the console and watches it complete; aggregates now and as of a step', async () => {
   const sagaId = await startOrder({ quantity: 2, unitPrice: 100, card: 'tok_visa' });

@@ -7,7 +7,14 @@ import { authorized } from './token.js';
  * Start an order-fulfillment saga from the console (POST /orders), and top up
  * stock for it (an operator action). The card tokens are the payment
  * simulator's: they pick the story the saga will tell.
+ *
+ * A fresh database has no stock, so the defaults would always compensate at
+ * reserveStock. With "add stock when short" ticked (the default), the form
+ * reads the SKU's inventory first and, when fewer than the quantity are
+ * available, adds what is missing (at least TOP_UP) before starting the saga:
+ * an operator action, so it asks for the token.
  */
+const TOP_UP = 10;
 const CARDS = [
   ['tok_visa', 'tok_visa: pays'],
   ['tok_declined', 'tok_declined: declined → compensates'],
@@ -33,12 +40,33 @@ export function newOrderPanel() {
       shippingAddress: { name: 'Console Customer', line1: '1 Main St', city: 'Berlin', postalCode: '10115', country: String(f.get('country')) },
     };
     try {
+      if (f.get('topUp')) await ensureStock(body.items[0].sku, body.items[0].quantity);
       const started = await request('POST', '/orders', { body, headers: { 'idempotency-key': idempotencyKey } });
       idempotencyKey = crypto.randomUUID();
       location.hash = `#/sagas/${encodeURIComponent(started.sagaId)}`;
     } catch (err) {
       show(err);
     }
+  }
+
+  /**
+   * Add what is missing for `quantity` of `sku` (at least TOP_UP) when too few are available.
+   * @param {string} sku
+   * @param {number} quantity
+   */
+  async function ensureStock(sku, quantity) {
+    let available = 0;
+    try {
+      const inv = await request('GET', `/aggregates/inventory/${encodeURIComponent(sku)}`);
+      available = Number(inv.state?.available ?? 0);
+    } catch (err) {
+      // No stream yet: a SKU nobody has stocked.
+      if (!(err instanceof ApiError && err.status === 404)) throw err;
+    }
+    if (available >= quantity) return;
+    const res = await authorized('POST', `/inventory/${encodeURIComponent(sku)}/stock`, { quantity: Math.max(TOP_UP, quantity - available) });
+    result.className = 'result ok';
+    result.textContent = `${sku}: added stock, on hand ${res.state.onHand}, available ${res.state.available}`;
   }
 
   /** @param {SubmitEvent} e */
@@ -72,8 +100,11 @@ export function newOrderPanel() {
       h('label', null, 'Unit price', h('input', { name: 'unitPrice', type: 'number', min: 1, value: 100, required: true, class: 'num' })),
       h('label', null, 'Card', h('select', { name: 'card' }, CARDS.map(([value, label]) => h('option', { value }, label)))),
       h('label', null, 'Country', h('select', { name: 'country' }, h('option', { value: 'DE' }, 'DE'), h('option', { value: 'XX' }, 'XX: carrier refuses'))),
+      h('label', { class: 'inline', title: `Reads the SKU's stock first; when fewer than the quantity are available, adds what is missing (at least ${TOP_UP}). Adding stock is an operator action: it asks for the ADMIN_TOKEN.` },
+        h('input', { type: 'checkbox', name: 'topUp', checked: true }), 'add stock when short (operator)'),
       h('button', { class: 'primary', type: 'submit' }, 'Start saga'),
     ),
+    h('p', { class: 'muted hint' }, `A fresh database has no stock: with "add stock when short" the SKU gets what it lacks (at least ${TOP_UP}) before the saga starts, so the defaults complete. Untick it to watch a saga compensate for lack of stock.`),
     h('form', { class: 'row', id: 'add-stock', onsubmit: addStock },
       h('label', null, 'Stock for the SKU above', h('input', { name: 'stock', type: 'number', min: 1, value: 10, class: 'num' })),
       h('button', { type: 'submit' }, 'Add stock (operator)'),
