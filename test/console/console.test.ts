@@ -151,6 +151,10 @@ test('approves a saga waiting for approval with the token kept for this tab', as
 
   await page.locator('#action-log li.ok[data-action=approve]').waitFor();
   await header().locator('[data-status=COMPLETED]').waitFor({ timeout: 15_000 });
+  // The log says what the server saw when it accepted the approval, then the saga's status after it.
+  const logged = page.locator('#action-log li.ok[data-action=approve]');
+  await logged.locator('.now[data-status=COMPLETED]').waitFor();
+  await expect(logged.textContent()).resolves.toMatch(/approve: accepted while AWAITING APPROVAL; now COMPLETED$/);
   await expect(page.locator('#timeline .row[data-type=SagaApproved]').textContent()).resolves.toContain('Approved by alice');
   expect((await http(app, 'GET', `/sagas/${sagaId}`)).body.operatorActions).toEqual([
     expect.objectContaining({ action: 'approve', actor: 'alice', reason: 'known customer' }),
@@ -177,6 +181,8 @@ test('a saga whose pivot was entered shows it, even when the pivot then failed: 
   }
   await page.locator('#operator button[data-action=retry]').click();
   await header().locator('[data-status=COMPLETED]').waitFor({ timeout: 15_000 });
+  await page.locator('#action-log li.ok[data-action=retry] .now[data-status=COMPLETED]').waitFor();
+  await expect(page.locator('#action-log li.ok[data-action=retry]').textContent()).resolves.toContain('accepted while FAILED; now COMPLETED');
 });
 
 test('the list filters by status and business key, and refreshes by itself', async () => {

@@ -1,13 +1,16 @@
 // @ts-check
 import { ApiError } from './api.js';
-import { fill, h, time } from './dom.js';
+import { fill, h, statusBadge, time } from './dom.js';
 import { authorized } from './token.js';
 
 /**
  * Operator actions on one saga. Buttons are enabled for the statuses the
  * engine accepts them in (mirrors ACTION_ALLOWED in src/saga/engine.ts; the
  * server still decides and its refusal is shown). Each action's result or
- * error is added to the log under the buttons.
+ * error is added to the log under the buttons. The server answers with the
+ * status the saga had when it accepted the action (the saga acts on it
+ * afterwards), so the newest entry then follows the saga: "now <status>" once
+ * the status differs from that one, from the detail page's polls.
  */
 
 /** @typedef {import('./types.js').SagaDetail} SagaDetail */
@@ -52,10 +55,17 @@ export function operatorPanel(sagaId, { onActed }) {
     const body = action === 'fork' ? { fromStep: value(forkStep), actor: who, reason: why } : { actor: who, reason: why };
     const button = buttons[action];
     button.disabled = true;
+    following = undefined;
     try {
       const res = await authorized('POST', `/sagas/${encodeURIComponent(sagaId)}/${action}`, body);
-      const forked = action === 'fork' && res?.sagaId && res.sagaId !== sagaId ? res.sagaId : undefined;
-      entry('ok', action, [`${res?.status ?? 'accepted'}`, forked && h('a', { href: `#/sagas/${encodeURIComponent(forked)}` }, ` → new saga ${forked}`)]);
+      if (action === 'fork') {
+        const forked = res?.sagaId && res.sagaId !== sagaId ? res.sagaId : undefined;
+        entry('ok', action, ['accepted', forked && h('a', { href: `#/sagas/${encodeURIComponent(forked)}` }, ` → new saga ${forked}`)]);
+      } else {
+        const now = h('span', { class: 'now' }, 'waiting for the saga to act on it…');
+        entry('ok', action, [`accepted while ${String(res?.status ?? '?').replaceAll('_', ' ')}; now `, now]);
+        following = { before: res?.status, el: now };
+      }
       onActed();
     } catch (err) {
       entry('error', action, [explain(action, err)]);
@@ -76,9 +86,15 @@ export function operatorPanel(sagaId, { onActed }) {
 
   /** @type {SagaDetail | undefined} */
   let current;
+  /** The newest accepted action's entry, showing the saga's status after it. @type {{ before: string | undefined, el: HTMLElement } | undefined} */
+  let following;
   /** @param {SagaDetail} saga */
   function update(saga) {
     current = saga;
+    if (following && saga.status !== following.before && following.el.dataset.status !== saga.status) {
+      fill(following.el, statusBadge(saga.status));
+      following.el.dataset.status = saga.status;
+    }
     for (const [action, spec] of Object.entries(ACTIONS)) {
       const ok = spec.allowed(saga);
       buttons[action].disabled = !ok;
