@@ -211,6 +211,37 @@ test('the list filters by status and business key, and refreshes by itself', asy
   await screenshot('list');
 });
 
+test('a saga id: found with the search box, copied with its button; on a 400 px screen the list scrolls inside its box, not the page', async () => {
+  const sagaId = (await http(app, 'GET', '/sagas?limit=1')).body.sagas[0].sagaId as string;
+  await page.goto(`${app.url}/console/#/sagas`);
+  const row = page.locator(`table.sagas tr[data-saga-id="${sagaId}"]`);
+  await row.locator(`button.copy[data-copy="${sagaId}"]`).waitFor();
+
+  await page.locator('#find-saga input[name=sagaId]').fill(` ${sagaId} `);
+  await page.locator('#find-saga input[name=sagaId]').press('Enter');
+  await page.waitForURL(`**/console/#/sagas/${encodeURIComponent(sagaId)}`);
+  await expect(header().locator('h1 .mono').textContent()).resolves.toBe(sagaId);
+  const copy = header().locator(`h1 button.copy[data-copy="${sagaId}"]`);
+  await copy.click();
+  await expect(copy.textContent()).resolves.toBe('copied');
+
+  await page.setViewportSize({ width: 400, height: 800 });
+  try {
+    await page.goto(`${app.url}/console/#/sagas`);
+    await page.locator('table.sagas tbody tr[data-saga-id]').first().waitFor();
+    await page.locator('details.new-order > summary').click();
+    // A string: this file is compiled without the DOM library.
+    const overflow = await page.evaluate(`({
+      page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      body: document.body.scrollWidth - document.body.clientWidth,
+    })`);
+    expect(overflow).toEqual({ page: 0, body: 0 });
+    await screenshot('list-narrow');
+  } finally {
+    await page.setViewportSize({ width: 1440, height: 1000 });
+  }
+});
+
 test('the projections page shows each read model with its lag, or says it is not available', async () => {
   await page.goto(`${app.url}/console/#/projections`);
   await page.locator('#projections table.projections, #projections-unavailable').first().waitFor();

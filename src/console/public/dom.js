@@ -96,3 +96,38 @@ export function statusBadge(status) {
 export function shortId(id) {
   return id.length > 13 ? `${id.slice(0, 8)}…` : id;
 }
+
+/**
+ * A button that copies `text` to the clipboard (the Clipboard API where the
+ * page is a secure context, else a selected textarea and execCommand), and
+ * says so for a moment.
+ * @param {string} text
+ * @param {string} [what] what is copied, for the button's title
+ */
+export function copyButton(text, what = 'id') {
+  const button = h('button', { type: 'button', class: 'copy', title: `Copy the full ${what}: ${text}`, 'aria-label': `copy ${what}`, 'data-copy': text }, 'copy');
+  button.addEventListener('click', async (e) => {
+    e.preventDefault();
+    e.stopPropagation();
+    let ok = false;
+    try {
+      if (navigator.clipboard && window.isSecureContext) {
+        await navigator.clipboard.writeText(text);
+        ok = true;
+      }
+    } catch {
+      ok = false;
+    }
+    if (!ok) {
+      const area = /** @type {HTMLTextAreaElement} */ (h('textarea', { readonly: true, class: 'copy-buffer' }));
+      area.value = text;
+      document.body.append(area);
+      area.select();
+      ok = document.execCommand('copy');
+      area.remove();
+    }
+    button.textContent = ok ? 'copied' : 'select and copy it';
+    setTimeout(() => (button.textContent = 'copy'), 1500);
+  });
+  return button;
+}

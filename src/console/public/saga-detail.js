@@ -1,7 +1,7 @@
 // @ts-check
 import { aggregatesView } from './aggregates.js';
 import { ApiError, getJson } from './api.js';
-import { dateTime, duration, fill, h, jsonDetails, statusBadge, time } from './dom.js';
+import { copyButton, dateTime, duration, fill, h, jsonDetails, statusBadge, time } from './dom.js';
 import { operatorPanel } from './operator.js';
 import { poll } from './poll.js';
 import { timelineView } from './timeline.js';
@@ -79,7 +79,7 @@ function renderHeader(el, s) {
   if (s.compensationReason) facts.push(['Compensating because', s.compensationReason]);
   if (s.failure) facts.push(['Failed step', `${s.failure.step}: ${s.failure.error.code}: ${s.failure.error.message}`]);
   fill(el,
-    h('h1', null, 'Saga ', h('span', { class: 'mono' }, s.sagaId), ' ', statusBadge(s.status)),
+    h('h1', null, 'Saga ', h('span', { class: 'mono', title: s.sagaId }, s.sagaId), copyButton(s.sagaId, 'saga id'), ' ', statusBadge(s.status)),
     h('dl', { class: 'facts-grid' }, facts.flatMap(([k, v]) => [h('dt', null, k), h('dd', null, /** @type {any} */ (v))])),
     compensationSummary(s),
   );

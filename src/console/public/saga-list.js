@@ -1,12 +1,15 @@
 // @ts-check
 import { getJson, queryString } from './api.js';
-import { dateTime, duration, fill, h, shortId, statusBadge } from './dom.js';
+import { copyButton, dateTime, duration, fill, h, shortId, statusBadge } from './dom.js';
 import { newOrderPanel } from './new-order.js';
 import { poll } from './poll.js';
 
 /** Mirrors SAGA_STATUSES in src/saga/state.ts. */
 const STATUSES = ['RUNNING', 'AWAITING_APPROVAL', 'COMPENSATING', 'COMPLETED', 'COMPENSATED', 'COMPENSATION_STUCK', 'FAILED'];
 const REFRESH_MS = 2000;
+/** The list shows the newest PAGE sagas; "load more" raises the limit by PAGE up to the API's maximum (GET /sagas takes limit ≤ 500). */
+const PAGE = 200;
+const MAX_LIMIT = 500;
 
 /**
  * @typedef {object} SagaSummary
@@ -31,7 +34,13 @@ export function mountSagaList(container, { query }) {
     businessKey: query.get('businessKey') ?? '',
   };
   let live = query.get('live') !== 'off';
+  let limit = PAGE;
   const rows = h('tbody');
+  const more = h('button', { type: 'button', id: 'load-more', hidden: true, onclick: () => {
+    limit = Math.min(MAX_LIMIT, limit + PAGE);
+    poller.now();
+  } }, 'Load more');
+  const moreNote = h('span', { class: 'muted' });
   const state = h('span', { class: 'muted refresh-state' });
   const types = h('datalist', { id: 'saga-types' }, h('option', { value: 'order-fulfillment' }));
 
@@ -55,6 +64,18 @@ export function mountSagaList(container, { query }) {
   container.append(
     h('h1', null, 'Sagas'),
     newOrderPanel(),
+    h('form', {
+      class: 'find-saga',
+      id: 'find-saga',
+      onsubmit: (/** @type {SubmitEvent} */ e) => {
+        e.preventDefault();
+        const id = String(new FormData(/** @type {HTMLFormElement} */ (e.target)).get('sagaId') ?? '').trim();
+        if (id) location.hash = `#/sagas/${encodeURIComponent(id)}`;
+      },
+    },
+      h('label', null, 'Saga id', h('input', { name: 'sagaId', type: 'search', placeholder: 'paste a saga id to open it', required: true })),
+      h('button', { type: 'submit' }, 'Open'),
+    ),
     h(
       'form',
       {
@@ -77,19 +98,25 @@ export function mountSagaList(container, { query }) {
       state,
       types,
     ),
-    h('table', { class: 'sagas' },
-      h('thead', null, h('tr', null, ['Saga', 'Type', 'Business key', 'Status', 'Step', 'Started', 'Took', 'Note'].map((t) => h('th', null, t)))),
-      rows,
+    h('div', { class: 'table-scroll' },
+      h('table', { class: 'sagas' },
+        h('thead', null, h('tr', null, ['Saga', 'Type', 'Business key', 'Status', 'Step', 'Started', 'Took', 'Note'].map((t) => h('th', null, t)))),
+        rows,
+      ),
     ),
+    h('p', { class: 'more' }, more, moreNote),
   );
 
   const poller = poll(
     async () => {
-      const { sagas } = /** @type {{ sagas: SagaSummary[] }} */ (await getJson(`/sagas${queryString({ ...filters, limit: 200 })}`));
+      const { sagas } = /** @type {{ sagas: SagaSummary[] }} */ (await getJson(`/sagas${queryString({ ...filters, limit })}`));
       fill(rows, sagas.length ? sagas.map(row) : h('tr', null, h('td', { colspan: 8, class: 'muted empty' }, 'No sagas match.')));
       for (const type of new Set(sagas.map((s) => s.type))) {
         if (!types.querySelector(`option[value="${CSS.escape(type)}"]`)) types.append(h('option', { value: type }));
       }
+      const full = sagas.length >= limit;
+      more.hidden = !full || limit >= MAX_LIMIT;
+      moreNote.textContent = full ? (limit >= MAX_LIMIT ? `the newest ${MAX_LIMIT} shown, the most the API returns: narrow the filters to reach older ones` : `the newest ${limit} shown`) : '';
       state.textContent = `${sagas.length} shown · updated ${new Date().toLocaleTimeString([], { hour12: false })}${live ? '' : ' · paused'}`;
       state.classList.remove('error');
     },
@@ -110,7 +137,7 @@ function row(s) {
     ? `${s.failure.step}: ${s.failure.error.code}`
     : s.compensationReason ?? (s.awaitingApprovalUntil ? `approval due by ${dateTime(s.awaitingApprovalUntil)}` : '');
   return h('tr', { 'data-saga-id': s.sagaId, 'data-status': s.status },
-    h('td', null, h('a', { href: link, title: s.sagaId, class: 'mono' }, shortId(s.sagaId))),
+    h('td', { class: 'saga-id' }, h('a', { href: link, title: s.sagaId, class: 'mono' }, shortId(s.sagaId)), copyButton(s.sagaId, 'saga id')),
     h('td', null, s.type),
     h('td', { class: 'mono' }, s.businessKey),
     h('td', null, statusBadge(s.status)),
