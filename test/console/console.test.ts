@@ -223,7 +223,8 @@ test('a saga id: found with the search box, copied with its button; on a 400 px 
   await expect(header().locator('h1 .mono').textContent()).resolves.toBe(sagaId);
   const copy = header().locator(`h1 button.copy[data-copy="${sagaId}"]`);
   await copy.click();
-  await expect(copy.textContent()).resolves.toBe('copied');
+  // The copy is asynchronous (Clipboard API): wait for the button to say it is done.
+  await header().locator('h1 button.copy', { hasText: /^copied$/ }).waitFor({ timeout: 5_000 });
 
   await page.setViewportSize({ width: 400, height: 800 });
   try {
