@@ -11,7 +11,7 @@ import { AppendNotifier, CommandHandler, EventRegistry, EventStore, SnapshotStor
 import { Fleet } from './fleet/fleet';
 import { assertRecoveryApi } from './fleet/recovery';
 import { createHttpApp } from './http/server';
-import type { Logger } from './log';
+import { dbosLogger, type Logger } from './log';
 import { Metrics } from './metrics';
 import { startProcessManagers, type RunningProcessManagers } from './process-managers';
 import { Projections, readModels } from './projections';
@@ -218,6 +218,8 @@ async function launchDbos(config: Config, url: string, log: Logger): Promise<voi
     applicationVersion: dbosVersion(config),
     executorID: config.executorId,
     logLevel: config.logLevel,
+    // DBOS's own lines as JSON through our logger, not plain text interleaved with it (our level filters them).
+    logger: dbosLogger(log),
     // Done by openDatabase, under the migration lock (several processes may start at once).
     runMigrations: false,
     // A read-side process polls no saga queue.
