@@ -21,7 +21,8 @@ export function classify(err: unknown): ErrorInfo {
   };
   const code = typeof e.code === 'string' ? e.code : 'UNEXPECTED_ERROR';
   const message = typeof e.message === 'string' ? e.message : String(err);
-  const business = e.domainError === true || e.transient === false;
+  // A stream id the event store refuses (a SKU with a space, say) is refused again on every retry.
+  const business = e.domainError === true || e.transient === false || code === 'INVALID_STREAM_ID';
   return { code, message, transient: !business };
 }
 
