@@ -33,8 +33,6 @@ export interface HandleOptions {
   also?: (decisions: Decision[]) => StreamWrite[];
   /** Attempts on optimistic-concurrency conflicts before giving up. */
   maxAttempts?: number;
-  /** The caller already looked the command id up (the append still guards against races). */
-  knownNew?: boolean;
 }
 
 export interface HandleResult {
@@ -62,7 +60,7 @@ export class CommandHandler {
   ) {}
 
   async handle(targets: CommandTarget[], options: HandleOptions = {}): Promise<HandleResult> {
-    if (options.commandId && !options.knownNew) {
+    if (options.commandId) {
       const recorded = await this.store.findCommand(options.commandId);
       if (recorded) return this.replay(recorded);
     }
