@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { DBOS, type WorkflowHandle } from '@dbos-inc/dbos-sdk';
+import { inTransaction } from '../db/pool';
 import { isWrongExpectedVersion, type EventStore } from '../eventstore';
 import { CONTROL_TOPIC, type ControlMessage, type SagaDefinition, type SagaEnvelope, type SagaOutcome } from './definition';
 import { OperatorActionRequested, SagaQuarantined, sagaStreamId } from './events';
@@ -169,19 +171,34 @@ export class SagaEngine {
       const why = refusal(message.action, view);
       if (why) throw new SagaStateError(sagaId, view.status, message.action, why);
       try {
-        await this.store.append(sagaStreamId(sagaId), [OperatorActionRequested(message)], {
-          expected: view.version,
-          metadata: { correlationId: sagaId, actor: message.actor },
-        });
+        await this.request(sagaId, view, message);
       } catch (err) {
         if (isWrongExpectedVersion(err) && attempt < 10) continue;
         throw err;
       }
-      if (WAITING.includes(view.status)) await DBOS.send(sagaId, message, CONTROL_TOPIC);
       // DBOS dead-lettered its workflow: resuming puts it back in line, with its recovery count reset.
       if (view.status === 'QUARANTINED') await DBOS.resumeWorkflow(sagaId, { queueName: this.dispatch.queueName });
       return (await this.view(sagaId))!;
     }
+  }
+
+  /**
+   * The request as an event and, to a waiting saga, as a DBOS message, in one
+   * transaction (DBOS's SQL function `send_message` on the database both
+   * share): a crash cannot leave a recorded request the saga never hears of.
+   * The message id is the event's, so it is sent once.
+   */
+  private async request(sagaId: string, view: SagaView, message: ControlMessage): Promise<void> {
+    const event = { ...OperatorActionRequested(message), eventId: randomUUID() };
+    const writes = [{ streamId: sagaStreamId(sagaId), events: [event], expected: view.version }];
+    const appended = await inTransaction(this.store.pool, async (tx) => {
+      const result = await this.store.appendMany(writes, { metadata: { correlationId: sagaId, actor: message.actor }, announceAfterCommit: true }, tx);
+      if (WAITING.includes(view.status)) {
+        await tx.query('SELECT dbos.send_message($1, $2::json, $3, $4)', [sagaId, JSON.stringify(message), CONTROL_TOPIC, event.eventId]);
+      }
+      return result;
+    });
+    this.store.committed(writes, appended);
   }
 
   /** Re-run a finished saga from one of its steps as a new saga (semantics in fork.ts). */

@@ -37,6 +37,20 @@ test('approve: the saga goes on and completes; the approval is on record', async
   expect(view.operatorActions).toEqual([expect.objectContaining({ action: 'approve', actor: 'dana', reason: 'known customer' })]);
 });
 
+test('the request reaches the waiting saga as a message written with its event (one transaction, keyed by the event id)', async () => {
+  const { sagaId } = await bigOrder();
+  expect((await http(app, 'POST', `/sagas/${sagaId}/approve`, { token: true, body: { actor: 'dana' } })).status).toBe(202);
+  await app.engine.waitFor(sagaId, ['COMPLETED']);
+  const { rows } = await app.db.pool.query<{ id: string; message_id: string }>(
+    `SELECT e.event_id::text AS id, n.message_uuid AS message_id
+       FROM events e JOIN dbos.notifications n ON n.destination_uuid = $1
+      WHERE e.stream_id = $2 AND e.type = 'OperatorActionRequested'`,
+    [sagaId, `saga-${sagaId}`],
+  );
+  // One message, named after the event: a repeated send of the same request is dropped.
+  expect(rows).toEqual([{ id: rows[0]?.id, message_id: rows[0]?.id }]);
+});
+
 test('reject: compensates, voiding the authorization', async () => {
   const { sagaId, orderId } = await bigOrder();
   await http(app, 'POST', `/sagas/${sagaId}/reject`, { token: true, body: { actor: 'erin', reason: 'suspicious' } });
