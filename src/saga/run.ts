@@ -191,7 +191,7 @@ export class SagaRun implements SagaControl {
     if (def.call) {
       const call = def.call;
       const guard = this.pivoted ? undefined : this.guard();
-      const called = await this.session.call(`${name}.call`, () => this.executor.call(info, () => call(this.callContext(info)), guard));
+      const called = await this.session.call(`${name}.call`, () => this.executor.call({ sagaId: this.sagaId, step: name }, () => call(this.callContext(info)), guard));
       if (called.kind === 'interrupted') return called;
       if (called.kind === 'failed') return this.commit(name, this.failure(name, called, failed));
       ({ result, timing } = called);
@@ -259,7 +259,7 @@ export class SagaRun implements SagaControl {
     let timing: Plan['timing'];
     if (compensation.call) {
       const call = compensation.call;
-      const called = await this.session.call(`${compensation.name}.call`, () => this.executor.call(info, () => call(this.callContext(info))));
+      const called = await this.session.call(`${compensation.name}.call`, () => this.executor.call({ sagaId: this.sagaId, step: compensation.name }, () => call(this.callContext(info))));
       if (called.kind === 'failed') return this.commit(compensation.name, { ...this.failure(compensation.name, called, failed), compensation: true });
       if (called.kind === 'ok') ({ result, timing } = called);
     }
