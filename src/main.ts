@@ -5,6 +5,13 @@ import { createLogger } from './log';
 
 /** config → database (migrations) → DBOS launch → HTTP. */
 async function main(): Promise<void> {
+  // A log reader that went away (`npm start | jq`, and jq exits) must not take
+  // the service down with EPIPE: its lines are lost, the service goes on.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
+  }
   let config;
   try {
     config = loadConfig();
