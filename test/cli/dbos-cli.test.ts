@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from '../../scripts/server-process';
 import { http, orderBody, startTestApp, type TestApp } from '../support/app';
 import { WORKFLOW_VERSION } from '../../src/release';
 
@@ -39,4 +40,19 @@ test('npx dbos workflow list | get | steps show our sagas', async () => {
     'placeOrder', 'reserveStock', 'authorizePayment.call', 'authorizePayment', 'bookShipment.call', 'bookShipment',
     'capturePayment.enter', 'capturePayment.call', 'capturePayment', 'confirmOrder',
   ]);
+});
+
+test('npm run dbos: the same CLI through the project, and an unknown workflow is said so instead of `undefined`', async () => {
+  const npm = (...args: string[]) =>
+    run('npm', ['run', '--silent', 'dbos', '--', ...args], { cwd: ROOT, env: { ...process.env, DATABASE_URL: app.testDb.url } });
+  const { stdout } = await npm('workflow', 'list');
+  expect(Array.isArray(JSON.parse(stdout))).toBe(true);
+  await expect(npm('workflow', 'get', 'no-such-saga')).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('no workflow no-such-saga') });
+  // No DATABASE_URL: the embedded server's URL; when nothing runs there, a message at once, not a hang.
+  const env: NodeJS.ProcessEnv = { ...process.env, EMBEDDED_PG_PORT: String(await freePort()) };
+  delete env.DATABASE_URL;
+  await expect(run('npm', ['run', '--silent', 'dbos', '--', 'workflow', 'list'], { cwd: ROOT, env })).rejects.toMatchObject({
+    code: 1,
+    stderr: expect.stringMatching(/cannot reach postgresql:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/saga: start the service/),
+  });
 });
