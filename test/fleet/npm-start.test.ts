@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../scripts/server-process';
+import { freePort, listening } from '../../scripts/server-process';
 
 /**
  * `npm start` under a supervisor: SIGTERM to npm must stop the server and the
@@ -19,12 +18,6 @@ const alive = (pid: number) => {
     return false;
   }
 };
-const listening = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
 
 test('SIGTERM to `npm start` drains and stops the server and its embedded PostgreSQL: no orphans', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'npm-start-'));

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import path from 'node:path';
+import { listening } from '../../scripts/server-process';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 
 /**
@@ -24,15 +24,9 @@ function tryItBlock(): string {
   return block;
 }
 
-const portInUse = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
 
 test('the README\'s "Try it" block works pasted as is: the order is accepted and its saga completes', async () => {
-  if (await portInUse(3000)) throw new Error('port 3000 is in use: the README block needs it');
+  if (await listening(3000)) throw new Error('port 3000 is in use: the README block needs it');
   const shell = spawn('bash', ['-c', tryItBlock()], {
     cwd: ROOT,
     // A process group of its own: the block leaves `npm start` running in the background.
@@ -62,6 +56,6 @@ test('the README\'s "Try it" block works pasted as is: the order is accepted and
     } catch {
       // already gone
     }
-    for (const end = Date.now() + 20_000; (await portInUse(3000)) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 200));
+    for (const end = Date.now() + 20_000; (await listening(3000)) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 200));
   }
 }, 120_000);
