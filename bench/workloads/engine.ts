@@ -7,7 +7,7 @@ import { waitForServerBackendsGone, type BenchDb } from '../lib/postgres';
 import type { BenchContext } from '../lib/profile';
 import { check, fmt, ratio, type Table, type TargetCheck, type WorkloadResult } from '../lib/report';
 import { medianOf, pairedRatio } from '../lib/stats';
-import { stepTimes, type StepTime } from './saga-cost';
+import { stepTimes, stepTimeTable, type StepTime } from './saga-cost';
 
 /**
  * Workload engine: the saga engine itself, against bare DBOS. A saga of four
@@ -257,20 +257,7 @@ function report(
         `outcomes of the measured sagas: ours ${describeOutcomes(o.outcomes)}, bare DBOS ${describeOutcomes(b.outcomes)}`,
       ],
     },
-    {
-      title: 'Workload engine: where one saga\'s time goes (mean ms per DBOS step at c=1, from dbos.operation_outputs)',
-      headers: ['ours: step', 'ms', 'bare DBOS: step', 'ms'],
-      rows: [
-        ...Array.from({ length: Math.max(o.steps.length, b.steps.length) }, (_, i) => [
-          o.steps[i]?.name,
-          o.steps[i]?.ms,
-          b.steps[i]?.name,
-          b.steps[i]?.ms,
-        ]),
-        ['sum of steps', sum(o.steps), 'sum of steps', sum(b.steps)],
-        ['workflow start -> finish', o.workflowMs, 'workflow start -> finish', b.workflowMs],
-      ],
-    },
+    stepTimeTable('Workload engine', o, b),
   ];
   for (const [who, c] of [['ours', o], ['bare DBOS', b]] as const) {
     if (!c.byStatement) continue;
@@ -293,6 +280,5 @@ function report(
   };
 }
 
-const sum = (steps: StepTime[]) => steps.reduce((a, s) => a + s.ms, 0);
 const serverMs = (c: SideCost) => (c.byStatement ? sumBy(c.byStatement, 'msPer') : NaN);
 const sumBy = <K extends string>(rows: Record<K, number>[], key: K) => rows.reduce((a, r) => a + r[key], 0);

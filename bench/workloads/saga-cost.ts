@@ -131,18 +131,7 @@ export async function sagaCost(ctx: BenchContext, sides: Side[]) {
       ],
     },
     {
-      title: 'Workload 1: where one saga\'s time goes (mean ms per DBOS step at c=1, from dbos.operation_outputs)',
-      headers: ['ours: step', 'ms', 'bare DBOS: step', 'ms'],
-      rows: [
-        ...Array.from({ length: Math.max(ours.steps.length, baseline.steps.length) }, (_, i) => [
-          ours.steps[i]?.name,
-          ours.steps[i]?.ms,
-          baseline.steps[i]?.name,
-          baseline.steps[i]?.ms,
-        ]),
-        ['sum of steps', sum(ours.steps), 'sum of steps', sum(baseline.steps)],
-        ['workflow start -> finish', ours.workflowMs, 'workflow start -> finish', baseline.workflowMs],
-      ],
+      ...stepTimeTable('Workload 1', ours, baseline),
       notes: ['start -> finish minus the steps is DBOS bookkeeping between them: checkpoints, workflow status, scheduling'],
     },
   ];
@@ -177,3 +166,21 @@ function split(before: Record<Category, number>, after: Record<Category, number>
 }
 
 const sum = (steps: StepTime[]) => steps.reduce((a, s) => a + s.ms, 0);
+
+/** Mean ms per DBOS step at c=1, ours beside the baseline's, for a workload's "where the time goes" table. */
+export function stepTimeTable(workload: string, ours: { steps: StepTime[]; workflowMs: number }, baseline: { steps: StepTime[]; workflowMs: number }) {
+  return {
+    title: `${workload}: where one saga's time goes (mean ms per DBOS step at c=1, from dbos.operation_outputs)`,
+    headers: ['ours: step', 'ms', 'bare DBOS: step', 'ms'],
+    rows: [
+      ...Array.from({ length: Math.max(ours.steps.length, baseline.steps.length) }, (_, i) => [
+        ours.steps[i]?.name,
+        ours.steps[i]?.ms,
+        baseline.steps[i]?.name,
+        baseline.steps[i]?.ms,
+      ]),
+      ['sum of steps', sum(ours.steps), 'sum of steps', sum(baseline.steps)],
+      ['workflow start -> finish', ours.workflowMs, 'workflow start -> finish', baseline.workflowMs],
+    ],
+  };
+}
