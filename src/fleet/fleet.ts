@@ -40,10 +40,6 @@ export class Fleet {
 
   constructor(private readonly options: FleetOptions) {}
 
-  get me(): Incarnation {
-    return this.options.me;
-  }
-
   /** The fleet as this process sees it: every executor's lease and running sagas, and what this process took over. */
   async snapshot() {
     return {
@@ -61,8 +57,8 @@ export class Fleet {
     this.schedule();
   }
 
-  /** One heartbeat now (tests, and the end of a drain). */
-  async beat(): Promise<void> {
+  /** One heartbeat; `beating` lets release() wait for one in flight. */
+  private async beat(): Promise<void> {
     this.beating ??= this.beatOnce().finally(() => (this.beating = undefined));
     return this.beating;
   }

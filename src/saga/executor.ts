@@ -247,6 +247,8 @@ export class StepExecutor {
   }
 
   private async deadline(db: Pick<PoolClient, 'query'>, guard: Guard): Promise<string> {
+    // SagaStarted carries the envelope's deadline, except in a fork (see Guard).
+    if (!guard.forked) return guard.deadline;
     const [started] = await this.deps.store.readStreamTypes<{ deadline: string }>(sagaStreamId(guard.sagaId), ['SagaStarted'], db);
     return started?.data.deadline ?? guard.deadline;
   }
