@@ -75,6 +75,7 @@ const WAITING: readonly SagaStatus[] = ['AWAITING_APPROVAL', 'FAILED', 'COMPENSA
  */
 export class SagaEngine {
   private readonly workflows = new Map<string, (envelope: SagaEnvelope) => Promise<SagaOutcome>>();
+  private readonly registered = new Map<string, SagaDefinition>();
 
   constructor(
     private readonly store: EventStore,
@@ -103,7 +104,13 @@ export class SagaEngine {
       { name: `saga.${definition.type}`, maxRecoveryAttempts: this.dispatch.maxRecoveryAttempts },
     );
     this.workflows.set(definition.type, workflow);
+    this.registered.set(definition.type, definition);
     return this;
+  }
+
+  /** The registered sagas, in registration order: what can be started by type (the HTTP API lists them). */
+  definitions(): readonly SagaDefinition[] {
+    return [...this.registered.values()];
   }
 
   /**
