@@ -112,7 +112,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.use(problemTypeRoutes());
   app.use((req, _res, next) => next(new HttpProblem('not-found', `no route ${req.method} ${req.path}`)));
   // Read once every route is registered: names the parameter of a path that does not decode.
-  const patterns = routePatternsOf(app.router);
-  app.use(problemHandler(deps.log, (req, err) => describeRequestError(req, err, patterns)));
+  const patterns = Object.fromEntries(['GET', 'POST'].map((m) => [m, routePatternsOf(app.router, m)]));
+  app.use(problemHandler(deps.log, (req, err) => describeRequestError(req, err, patterns[req.method] ?? routePatternsOf(app.router))));
   return app;
 }
