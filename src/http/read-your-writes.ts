@@ -7,6 +7,12 @@ import { parse } from './validate';
 const Position = z.coerce.number().int().min(0);
 const WaitMs = z.coerce.number().int().min(0).max(MAX_READ_WAIT_MS).default(MAX_READ_WAIT_MS);
 
+/** The query parameters of a read that waits for its read model (documented with the route; awaitProjection reads them). */
+export const ReadYourWritesQuery = {
+  after: Position.optional().describe('A position a write returned: wait until the read model has applied it (or send X-After-Position)'),
+  waitMs: WaitMs.optional().describe(`How long to wait for \`after\`, at most ${MAX_READ_WAIT_MS} ms (the default)`),
+};
+
 /**
  * Read-your-writes. Writes return the global position they wrote; a read
  * given `?after=<position>` (or the header `X-After-Position`) first waits

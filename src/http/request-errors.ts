@@ -71,12 +71,18 @@ function decodes(segment: string): boolean {
   }
 }
 
-/** Every route pattern registered on an express app, in order, for naming parameters. */
-export function routePatternsOf(router: { stack?: unknown[] }): string[] {
+/**
+ * Every route pattern registered on an express app, in order, for naming
+ * parameters; given a method, only its routes (POST /sagas/:type and GET
+ * /sagas/:id have the same shape).
+ */
+export function routePatternsOf(router: { stack?: unknown[] }, method?: string): string[] {
   const patterns: string[] = [];
   const walk = (stack: unknown[]) => {
-    for (const layer of stack as { route?: { path?: unknown }; handle?: { stack?: unknown[] } }[]) {
-      if (typeof layer.route?.path === 'string') patterns.push(layer.route.path);
+    for (const layer of stack as { route?: { path?: unknown; methods?: Record<string, boolean> }; handle?: { stack?: unknown[] } }[]) {
+      if (typeof layer.route?.path === 'string') {
+        if (!method || layer.route.methods?.[method.toLowerCase()]) patterns.push(layer.route.path);
+      }
       else if (Array.isArray(layer.handle?.stack)) walk(layer.handle.stack);
     }
   };

@@ -1,5 +1,6 @@
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import express from 'express';
+import { z } from 'zod';
 import type { Config } from '../config';
 import type { Fleet } from '../fleet/fleet';
 import { consoleRoutes } from '../console/router';
@@ -14,15 +15,17 @@ import type { SagaEngine } from '../saga/engine';
 import { FailedAuthLimiter, requireToken } from './auth';
 import { jsonBodies } from './body';
 import { HttpProblem, problemHandler } from './problem';
+import { openApiDocument } from './openapi';
 import { describeRequestError, routePatternsOf } from './request-errors';
+import { route } from './route';
 import { securityHeaders } from './security';
 import { fleetRoutes } from './routes/fleet';
-import { orderRoutes } from './routes/orders';
 import { problemTypeRoutes } from './routes/problem-types';
 import { projectionRoutes } from './routes/projections';
 import { readModelRoutes } from './routes/read-models';
 import { returnRoutes } from './routes/returns';
 import { sagaRoutes } from './routes/sagas';
+import { startRoutes } from './routes/start';
 import { storeRoutes } from './routes/store';
 
 export interface HttpDeps {
@@ -39,6 +42,14 @@ export interface HttpDeps {
   fleet?: Fleet;
 }
 
+const Health = z.object({
+  status: z.enum(['ok', 'unavailable']),
+  database: z.enum(['up', 'down']),
+  dbos: z.enum(['up', 'down']),
+  executorId: z.string(),
+  applicationVersion: z.string(),
+});
+
 export function createHttpApp(deps: HttpDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -47,23 +58,49 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   // One limiter for every operator route: failures anywhere count against the address.
   const operator = requireToken(deps.config.adminToken, new FailedAuthLimiter(deps.config.authFailuresPerMinute));
 
-  app.get('/health', async (_req, res) => {
-    const database = await deps.pool.query('SELECT 1').then(
-      () => 'up',
-      () => 'down',
-    );
-    const dbos = DBOS.isInitialized() ? 'up' : 'down';
-    const ok = database === 'up' && dbos === 'up';
-    res.status(ok ? 200 : 503).json({
-      status: ok ? 'ok' : 'unavailable',
-      database,
-      dbos,
-      executorId: deps.config.executorId,
-      applicationVersion: WORKFLOW_VERSION,
-    });
-  });
+  const meta = express.Router();
+  route(
+    meta,
+    {
+      method: 'get',
+      path: '/health',
+      tag: 'service',
+      summary: 'Whether the database and DBOS are up',
+      responses: { 200: { description: 'Up', body: Health }, 503: { description: 'A dependency is down', body: Health } },
+    },
+    async (_input, _req, res) => {
+      const database = await deps.pool.query('SELECT 1').then(
+        () => 'up',
+        () => 'down',
+      );
+      const dbos = DBOS.isInitialized() ? 'up' : 'down';
+      const ok = database === 'up' && dbos === 'up';
+      res.status(ok ? 200 : 503).json({
+        status: ok ? 'ok' : 'unavailable',
+        database,
+        dbos,
+        executorId: deps.config.executorId,
+        applicationVersion: WORKFLOW_VERSION,
+      });
+    },
+  );
+  route(
+    meta,
+    {
+      method: 'get',
+      path: '/openapi.json',
+      tag: 'service',
+      summary: 'This document: OpenAPI 3.1, generated from the schemas the routes validate with',
+      responses: { 200: { description: 'The OpenAPI document', body: z.record(z.string(), z.unknown()) } },
+    },
+    (_input, _req, res) => {
+      res.json(openApiDocument(app.router, { version: WORKFLOW_VERSION }));
+    },
+  );
+  app.use(meta);
 
-  app.use(orderRoutes(deps));
+  // Before sagaRoutes: GET /sagas/types is not a saga id.
+  app.use(startRoutes(deps));
   app.use(returnRoutes(deps));
   app.use(sagaRoutes({ ...deps, operator }));
   app.use(storeRoutes({ ...deps, operator }));
@@ -75,7 +112,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.use(problemTypeRoutes());
   app.use((req, _res, next) => next(new HttpProblem('not-found', `no route ${req.method} ${req.path}`)));
   // Read once every route is registered: names the parameter of a path that does not decode.
-  const patterns = routePatternsOf(app.router);
-  app.use(problemHandler(deps.log, (req, err) => describeRequestError(req, err, patterns)));
+  const patterns = Object.fromEntries(['GET', 'POST'].map((m) => [m, routePatternsOf(app.router, m)]));
+  app.use(problemHandler(deps.log, (req, err) => describeRequestError(req, err, patterns[req.method] ?? routePatternsOf(app.router))));
   return app;
 }

@@ -1,12 +1,17 @@
 import { Router } from 'express';
+import { route } from '../http/route';
 import type { Metrics } from './index';
 
 /** `GET /metrics` in Prometheus's text format. Unauthenticated, as scrapers expect: it holds counts, no business data. */
 export function metricsRoutes(metrics: Metrics): Router {
   const router = Router();
-  router.get('/metrics', async (_req, res) => {
-    const { contentType, body } = await metrics.render();
-    res.type(contentType).send(body);
-  });
+  route(
+    router,
+    { method: 'get', path: '/metrics', tag: 'service', summary: 'Prometheus metrics', responses: { 200: { description: 'Prometheus text format', type: 'text/plain' } } },
+    async (_input, _req, res) => {
+      const { contentType, body } = await metrics.render();
+      res.type(contentType).send(body);
+    },
+  );
   return router;
 }

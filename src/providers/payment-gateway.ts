@@ -14,7 +14,11 @@ const minorUnits = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const currencies: ReadonlySet<string> = new Set(ISO_4217_CURRENCIES);
 export const CurrencyCode = z.string().refine((code) => currencies.has(code), 'an ISO 4217 currency code such as EUR');
 /** A card token is a reference to a card the gateway holds: printable ASCII, no spaces. */
-export const CardToken = z.string().regex(/^[\x21-\x7e]{1,200}$/, 'a card token: 1 to 200 printable ASCII characters, no spaces');
+export const CardToken = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,200}$/, 'a card token: 1 to 200 printable ASCII characters, no spaces')
+  // The simulator's tokens (payment-simulator.ts): suggestions in the console's start form.
+  .meta({ examples: ['tok_visa', 'tok_declined', 'tok_flaky', 'tok_unvoidable'] });
 
 export const AuthorizeRequest = z.object({
   idempotencyKey,

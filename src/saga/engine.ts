@@ -144,7 +144,7 @@ export class SagaEngine {
   }
 
   /** The registered saga types, in registration order. */
-  definitions(): SagaDefinition[] {
+  definitions(): readonly SagaDefinition[] {
     return [...this.registered.values()];
   }
 

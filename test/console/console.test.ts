@@ -43,18 +43,31 @@ afterAll(async () => {
 const screenshot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `console-${name}.png`), fullPage: true });
 const header = () => page.locator('#saga-header');
 
-/** Fill the console's order form and start the saga; returns the saga id the console navigated to. */
-async function startOrder(order: { quantity: number; unitPrice: number; card: string }): Promise<string> {
+/** Open "Start a saga" and pick a type: the form generated from its input schema. */
+async function startForm(type: string) {
   await page.goto(`${app.url}/console/#/sagas`);
-  await page.locator('details.new-order > summary').click();
-  const form = page.locator('#new-order');
-  await form.locator('input[name=sku]').fill(SKU);
-  await form.locator('input[name=quantity]').fill(String(order.quantity));
-  await form.locator('input[name=unitPrice]').fill(String(order.unitPrice));
-  await form.locator('select[name=card]').selectOption(order.card);
+  await page.locator('details.new-saga > summary').click();
+  const form = page.locator('#start-saga');
+  await form.locator(`select[name=sagaType] option[value="${type}"]`).waitFor({ state: 'attached' });
+  await form.locator('select[name=sagaType]').selectOption(type);
+  return form;
+}
+
+/** Submit a start form; returns the saga id the console navigated to. */
+async function submit(form: ReturnType<Page['locator']>): Promise<string> {
   await form.getByRole('button', { name: 'Start saga' }).click();
   await page.waitForURL(/#\/sagas\/[^/?]+$/);
   return decodeURIComponent(new URL(page.url()).hash.slice('#/sagas/'.length));
+}
+
+/** Fill the generated order-fulfillment form and start the saga. */
+async function startOrder(order: { quantity: number; unitPrice: number; card: string }): Promise<string> {
+  const form = await startForm('order-fulfillment');
+  await form.locator('input[name="items.0.sku"]').fill(SKU);
+  await form.locator('input[name="items.0.quantity"]').fill(String(order.quantity));
+  await form.locator('input[name="items.0.unitPrice"]').fill(String(order.unitPrice));
+  await form.locator('input[name="payment.token"]').fill(order.card);
+  return submit(form);
 }
 
 const businessKeyOf = async (sagaId: string) => (await http(app, 'GET', `/sagas/${sagaId}`)).body.businessKey as string;
@@ -63,9 +76,12 @@ test("a newcomer's first click: the form's defaults on a SKU with no stock add s
   const tab = await newPage();
   try {
     await tab.goto(`${app.url}/console/#/sagas`);
-    await tab.locator('details.new-order > summary').click();
-    const form = tab.locator('#new-order');
-    const sku = await form.locator('input[name=sku]').inputValue();
+    await tab.locator('details.new-saga > summary').click();
+    const form = tab.locator('#start-saga');
+    // The first type is offered first, prefilled with its schema's example; the order id is the server's to generate.
+    await expect(form.locator('select[name=sagaType]').inputValue()).resolves.toBe('order-fulfillment');
+    const sku = await form.locator('input[name="items.0.sku"]').inputValue();
+    expect(await form.locator('input[name=orderId]').count()).toBe(0);
     expect((await http(app, 'GET', `/aggregates/inventory/${sku}`)).status).toBe(404);
     await expect(form.locator('input[name=topUp]').isChecked()).resolves.toBe(true);
     await form.getByRole('button', { name: 'Start saga' }).click();
@@ -97,6 +113,12 @@ test('starts a saga from the console and watches it complete; aggregates now and
   expect(await forward.first().textContent()).toMatch(/1 attempt.*\d+ ms/);
   expect(await page.locator('#timeline .row.lane-compensation[data-type=CompensationSucceeded]').count()).toBe(0);
 
+  // Any saga's input and steps, in order.
+  await expect(page.locator('#steps [data-step]').evaluateAll((els) => els.map((e) => e.getAttribute('data-step')))).resolves.toEqual([
+    'placeOrder', 'reserveStock', 'authorizePayment', 'bookShipment', 'capturePayment', 'confirmOrder',
+  ]);
+  await expect(page.locator('#steps details.json-details').textContent()).resolves.toContain(`"sku": "${SKU}"`);
+
   const orderId = await businessKeyOf(sagaId);
   const order = (status: string) => page.locator(`[data-aggregate="order-${orderId}"]`, { hasText: `"status": "${status}"` });
   await order('confirmed').waitFor();
@@ -112,6 +134,24 @@ test('starts a saga from the console and watches it complete; aggregates now and
   await page.locator('#aggregates').getByRole('button', { name: 'back to now' }).click();
   await order('confirmed').waitFor();
   await page.locator(`[data-aggregate="payment-${orderId}"]`, { hasText: '"status": "captured"' }).waitFor();
+});
+
+test('any registered type starts from its generated form: a return saga started by hand finds no return requested and says so', async () => {
+  const { body } = await http(app, 'GET', '/orders?status=confirmed&limit=1');
+  const orderId = body.orders[0].orderId as string;
+  const form = await startForm('order-return');
+  await form.locator('input[name=orderId]').fill(orderId);
+  await form.locator('input[name=reason]').fill('does not fit');
+  const sagaId = await submit(form);
+  // Returns start from a recorded request (POST /orders/:id/return): this order has none, so the first step refuses.
+  await header().locator('[data-status=COMPENSATED]').waitFor({ timeout: 15_000 });
+  await expect(header().locator('dl.facts-grid').textContent()).resolves.toContain('order-return');
+  await expect(page.locator('#steps [data-step=acceptReturn]').textContent()).resolves.toMatch(/✗ acceptReturn.*RETURN_NOT_REQUESTED/);
+  await expect(page.locator('#steps details.json-details').textContent()).resolves.toContain('does not fit');
+  // Its streams come from its events: it changed nothing, so there are none.
+  await page.locator('#aggregates', { hasText: 'No other stream yet.' }).waitFor();
+  expect((await http(app, 'GET', `/sagas/${sagaId}`)).body).toMatchObject({ type: 'order-return', input: { orderId, reason: 'does not fit' } });
+  await screenshot('return-started-from-form');
 });
 
 test("a declined card: the compensation trail in its own lane, in reverse order", async () => {
@@ -230,7 +270,7 @@ test('a saga id: found with the search box, copied with its button; on a 400 px 
   try {
     await page.goto(`${app.url}/console/#/sagas`);
     await page.locator('table.sagas tbody tr[data-saga-id]').first().waitFor();
-    await page.locator('details.new-order > summary').click();
+    await page.locator('details.new-saga > summary').click();
     // A string: this file is compiled without the DOM library.
     const overflow = await page.evaluate(`({
       page: document.documentElement.scrollWidth - document.documentElement.clientWidth,

@@ -24,11 +24,13 @@ export function mountSagaDetail(container, { id }) {
   const timeline = timelineView({ onSelect: (event) => aggregates.showAsOf(event) });
   const operator = operatorPanel(sagaId, { onActed: () => poller.now() });
   const events = h('section', { class: 'events', id: 'events' });
+  const steps = h('section', { class: 'steps', id: 'steps' });
 
   container.append(
     h('p', { class: 'crumbs' }, h('a', { href: '#/sagas' }, '← all sagas'), ' ', state),
     header,
     operator.el,
+    steps,
     h('div', { class: 'detail-columns' }, timeline.el, aggregates.el),
     events,
   );
@@ -43,6 +45,7 @@ export function mountSagaDetail(container, { id }) {
       operator.update(saga);
       if (!moved) return;
       renderHeader(header, saga);
+      renderSteps(steps, saga);
       timeline.render(saga.events);
       aggregates.update(saga);
       renderEvents(events, saga);
@@ -74,6 +77,11 @@ function renderHeader(el, s) {
     ['DBOS workflow', s.workflow ? `${s.workflow.status} on ${s.workflow.executorId ?? '?'} (v${s.workflow.applicationVersion ?? '?'})` : '—'],
     ['Events', String(s.version)],
   ];
+  if (s.parent) facts.push(['Started by', h('span', null, h('a', { href: sagaLink(s.parent.sagaId), class: 'mono', 'data-parent': s.parent.sagaId }, s.parent.sagaId), ` (step ${s.parent.step})`)]);
+  if (s.children?.length) {
+    facts.push(['Child sagas', h('span', null, s.children.map((c) => h('span', { class: 'child-link' }, h('a', { href: sagaLink(c.sagaId), class: 'mono', 'data-child': c.sagaId }, c.sagaId), ` (${c.type}, step ${c.step}) `)))]);
+  }
+  if (s.waiting) facts.push(['Waiting for', `${s.waiting.signal ? `signal ${s.waiting.signal}` : 'a timer'} until ${dateTime(s.waiting.until)}`]);
   if (s.awaitingApprovalUntil) facts.push(['Approval due by', dateTime(s.awaitingApprovalUntil)]);
   if (s.cancelRequested) facts.push(['Cancel', 'requested']);
   if (s.compensationReason) facts.push(['Compensating because', s.compensationReason]);
@@ -82,6 +90,41 @@ function renderHeader(el, s) {
     h('h1', null, 'Saga ', h('span', { class: 'mono', title: s.sagaId }, s.sagaId), copyButton(s.sagaId, 'saga id'), ' ', statusBadge(s.status)),
     h('dl', { class: 'facts-grid' }, facts.flatMap(([k, v]) => [h('dt', null, k), h('dd', null, /** @type {any} */ (v))])),
     compensationSummary(s),
+  );
+}
+
+/** @param {string} id */
+const sagaLink = (id) => `#/sagas/${encodeURIComponent(id)}`;
+
+/**
+ * The input it started with, and its steps in order; steps of one parallel
+ * group (StepView.group) side by side, a step that ran a child saga linked to it.
+ * @param {HTMLElement} el
+ * @param {SagaDetail} s
+ */
+function renderSteps(el, s) {
+  /** @type {(import('./types.js').StepView[])[]} */
+  const rows = [];
+  for (const step of s.steps ?? []) {
+    const last = rows.at(-1);
+    if (step.group !== undefined && last?.[0].group === step.group) last.push(step);
+    else rows.push([step]);
+  }
+  const card = (/** @type {import('./types.js').StepView} */ step) =>
+    h('div', { class: `step-card step-${step.status}`, 'data-step': step.name },
+      h('div', { class: 'card-title' }, `${step.status === 'succeeded' ? '✓' : step.status === 'stopped' ? '–' : '✗'} ${step.name}${step.pivot ? ' · pivot' : ''}`),
+      h('div', { class: 'facts' }, h('span', null, `${step.attempts}×`), h('span', null, duration(step.durationMs)), step.error && h('span', { class: 'error' }, `${step.error.code}: ${step.error.message}`)),
+      step.child && h('div', { class: 'facts' }, h('a', { href: sagaLink(step.child), 'data-child': step.child }, `child saga ${step.child}`)),
+    );
+  fill(el,
+    h('h2', null, 'Input and steps'),
+    jsonDetails('input', s.input ?? {}, true),
+    rows.length
+      ? h('div', { class: 'step-rows' }, rows.map((row) =>
+          row[0].group !== undefined
+            ? h('div', { class: 'step-group', 'data-group': row[0].group }, h('span', { class: 'muted' }, `parallel: ${row[0].group}`), h('div', { class: 'step-branches' }, row.map(card)))
+            : card(row[0])))
+      : h('p', { class: 'muted' }, 'No step has finished yet.'),
   );
 }
 

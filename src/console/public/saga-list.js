@@ -1,7 +1,7 @@
 // @ts-check
 import { getJson, queryString } from './api.js';
 import { copyButton, dateTime, duration, fill, h, shortId, statusBadge } from './dom.js';
-import { newOrderPanel } from './new-order.js';
+import { startSagaPanel } from './start-saga.js';
 import { poll } from './poll.js';
 
 /** Mirrors SAGA_STATUSES in src/saga/state.ts. */
@@ -42,7 +42,15 @@ export function mountSagaList(container, { query }) {
   } }, 'Load more');
   const moreNote = h('span', { class: 'muted' });
   const state = h('span', { class: 'muted refresh-state' });
-  const types = h('datalist', { id: 'saga-types' }, h('option', { value: 'order-fulfillment' }));
+  const types = h('datalist', { id: 'saga-types' });
+  getJson('/sagas/types').then(
+    (/** @type {{ types: { type: string }[] }} */ r) => r.types.forEach((t) => addType(t.type)),
+    () => {},
+  );
+  /** @param {string} type */
+  const addType = (type) => {
+    if (!types.querySelector(`option[value="${CSS.escape(type)}"]`)) types.append(h('option', { value: type }));
+  };
 
   // The filters live in the address, so a filtered list can be bookmarked or
   // shared; replaceState does not fire hashchange, so the page stays mounted.
@@ -58,12 +66,12 @@ export function mountSagaList(container, { query }) {
   /** @param {string} name @param {HTMLElement} input */
   const field = (name, input) => {
     input.addEventListener('change', (e) => setFilter(name, /** @type {HTMLInputElement} */ (e.target).value));
-    return h('label', null, name === 'businessKey' ? 'Business key (order id)' : name[0].toUpperCase() + name.slice(1), input);
+    return h('label', null, name === 'businessKey' ? 'Business key' : name[0].toUpperCase() + name.slice(1), input);
   };
 
   container.append(
     h('h1', null, 'Sagas'),
-    newOrderPanel(),
+    startSagaPanel(),
     h('form', {
       class: 'find-saga',
       id: 'find-saga',
@@ -111,9 +119,7 @@ export function mountSagaList(container, { query }) {
     async () => {
       const { sagas } = /** @type {{ sagas: SagaSummary[] }} */ (await getJson(`/sagas${queryString({ ...filters, limit })}`));
       fill(rows, sagas.length ? sagas.map(row) : h('tr', null, h('td', { colspan: 8, class: 'muted empty' }, 'No sagas match.')));
-      for (const type of new Set(sagas.map((s) => s.type))) {
-        if (!types.querySelector(`option[value="${CSS.escape(type)}"]`)) types.append(h('option', { value: type }));
-      }
+      for (const type of new Set(sagas.map((s) => s.type))) addType(type);
       const full = sagas.length >= limit;
       more.hidden = !full || limit >= MAX_LIMIT;
       moreNote.textContent = full ? (limit >= MAX_LIMIT ? `the newest ${MAX_LIMIT} shown, the most the API returns: narrow the filters to reach older ones` : `the newest ${limit} shown`) : '';

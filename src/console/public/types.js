@@ -21,6 +21,18 @@
  * @property {boolean} [nothingToUndo]
  * @property {ErrorInfo} [error]
  *
+ * @typedef {object} StepView
+ * @property {string} name
+ * @property {'succeeded' | 'failed' | 'stopped'} status
+ * @property {boolean} pivot
+ * @property {number} attempts
+ * @property {string} startedAt
+ * @property {number} durationMs
+ * @property {ErrorInfo} [error]
+ * @property {unknown} [output]
+ * @property {string} [group]  steps run as parallel branches of one group share it
+ * @property {string} [child]  the id of the child saga the step ran
+ *
  * @typedef {object} SagaDetail
  * @property {string} sagaId
  * @property {string} type
@@ -33,7 +45,10 @@
  * @property {string} [compensationReason]
  * @property {{ step: string, error: ErrorInfo }} [failure]
  * @property {string} [awaitingApprovalUntil]
- * @property {{ name: string, status: string }[]} steps
+ * @property {StepView[]} steps
+ * @property {{ sagaId: string, step: string }} [parent]  the saga (and its step) that started this one
+ * @property {{ step: string, sagaId: string, type: string }[]} [children]
+ * @property {{ signal?: string, until: string }} [waiting]
  * @property {CompensationView[]} compensations
  * @property {{ action: string, actor: string, reason?: string, at: string }[]} operatorActions
  * @property {string} startedAt

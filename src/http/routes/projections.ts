@@ -2,7 +2,8 @@ import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Projections } from '../../projections';
 import { HttpProblem } from '../problem';
-import { params, query } from '../validate';
+import { DeadLetterList, ProjectionList } from '../responses';
+import { route } from '../route';
 
 const NameParams = z.object({ name: z.string().min(1).max(100) });
 const ReplayParams = NameParams.extend({ position: z.coerce.number().int().min(1) });
@@ -21,33 +22,91 @@ export function projectionRoutes(deps: { projections: Projections; operator: Req
     return name;
   };
 
-  router.get('/projections', async (_req, res) => {
-    res.json({ projections: await projections.status() });
-  });
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/projections',
+      tag: 'projections',
+      summary: 'Every read model: version, checkpoint, lag, parked events, lease',
+      responses: { 200: { description: 'Status per projection version', body: ProjectionList } },
+    },
+    async (_input, _req, res) => {
+      res.json({ projections: await projections.status() });
+    },
+  );
 
-  router.get('/projections/:name/dead-letters', async (req, res) => {
-    const name = known(params(NameParams, req).name);
-    const { all, limit } = query(DeadLetterQuery, req);
-    res.json({ projection: name, deadLetters: await projections.deadLetters(name, { includeReplayed: all, limit }) });
-  });
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/projections/:name/dead-letters',
+      tag: 'projections',
+      summary: 'Events a projection parked after its retries',
+      params: NameParams,
+      query: DeadLetterQuery,
+      responses: { 200: { description: 'Parked events (`all=true`: replayed ones too)', body: DeadLetterList } },
+      problems: ['not-found'],
+    },
+    async ({ params: p, query: { all, limit } }, _req, res) => {
+      const name = known(p.name);
+      res.json({ projection: name, deadLetters: await projections.deadLetters(name, { includeReplayed: all, limit }) });
+    },
+  );
 
-  router.post('/projections/:name/dead-letters/:position/replay', deps.operator, async (req, res) => {
-    const { name, position } = params(ReplayParams, req);
-    known(name);
-    const results = await projections.replay(name, position);
-    if (results.length === 0) throw new HttpProblem('not-found', `no event parked at position ${position} in ${name}`);
-    const failed = results.filter((r) => !r.replayed);
-    if (failed.length) {
-      throw new HttpProblem('replay-failed', `the event at position ${position} still fails: ${failed[0].error}`, { results });
-    }
-    res.json({ projection: name, position, results });
-  });
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/projections/:name/dead-letters/:position/replay',
+      tag: 'projections',
+      summary: 'Apply a parked event again',
+      auth: deps.operator,
+      params: ReplayParams,
+      responses: {
+        200: {
+          description: 'Replayed',
+          body: z.object({ projection: z.string(), position: z.number().int(), results: z.array(z.object({ version: z.number().int(), replayed: z.boolean(), error: z.string().optional() })) }),
+        },
+      },
+      problems: ['not-found', 'replay-failed'],
+    },
+    async ({ params: { name, position } }, _req, res) => {
+      known(name);
+      const results = await projections.replay(name, position);
+      if (results.length === 0) throw new HttpProblem('not-found', `no event parked at position ${position} in ${name}`);
+      const failed = results.filter((r) => !r.replayed);
+      if (failed.length) {
+        throw new HttpProblem('replay-failed', `the event at position ${position} still fails: ${failed[0].error}`, { results });
+      }
+      res.json({ projection: name, position, results });
+    },
+  );
 
-  router.post('/projections/:name/rebuild', deps.operator, async (req, res) => {
-    const name = known(params(NameParams, req).name);
-    const { version, started } = await projections.rebuild(name);
-    res.status(202).location('/projections').json({ projection: name, version, status: 'rebuilding', started });
-  });
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/projections/:name/rebuild',
+      tag: 'projections',
+      summary: 'Rebuild a read model beside the live one; reads switch when it has caught up',
+      auth: deps.operator,
+      params: NameParams,
+      responses: {
+        202: {
+          description: 'Rebuilding (`started: false`: a rebuild was already under way)',
+          body: z.object({ projection: z.string(), version: z.number().int(), status: z.literal('rebuilding'), started: z.boolean() }),
+          headers: { Location: '/projections' },
+        },
+      },
+      problems: ['not-found'],
+    },
+    async ({ params: p }, _req, res) => {
+      const name = known(p.name);
+      const { version, started } = await projections.rebuild(name);
+      res.status(202).location('/projections').json({ projection: name, version, status: 'rebuilding', started });
+    },
+  );
 
   return router;
 }
