@@ -72,6 +72,11 @@ function callsFor({ path, method }: Operation): Call[] {
     'POST /sagas/{id}/cancel': [{ method, path: `/sagas/${sagaId}/cancel`, token: true, body: { actor: 'x'.repeat(101) } }],
     'POST /sagas/{id}/retry': [{ method, path: `/sagas/${sagaId}/retry`, token: true }],
     'POST /sagas/{id}/resolve': [{ method, path: `/sagas/${sagaId}/resolve`, token: true, body: {} }],
+    'POST /sagas/{id}/signals/{name}': [
+      { method, path: `/sagas/${sagaId}/signals/go`, token: true, body: { payload: { any: 'json' } } },
+      { method, path: '/sagas/nobody/signals/go', token: true, body: {} },
+      { method, path: `/sagas/${sagaId}/signals/a%20b`, token: true, body: {} },
+    ],
     'POST /sagas/{id}/fork': [
       { method, path: `/sagas/${sagaId}/fork`, token: true, body: { fromStep: 'capturePayment' }, headers: { 'idempotency-key': 'contract-fork' } },
       { method, path: `/sagas/${sagaId}/fork`, token: true, body: { fromStep: 'noSuchStep' } },
