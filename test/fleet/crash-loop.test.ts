@@ -45,8 +45,17 @@ test('a saga that crashes every process that runs it is quarantined after a boun
   expect(crashes).toBe(3);
   expect(quarantined).toMatchObject({ quarantine: { recoveryAttempts: 4, reason: expect.stringContaining('crashed') } });
   expect(quarantined.workflow.status).toBe('MAX_RECOVERY_ATTEMPTS_EXCEEDED');
-  // And nobody runs it any more: the processes stay up.
-  await new Promise((r) => setTimeout(r, 3000));
+  // And nobody runs it any more: the processes stay up. The positive signal that enough time went
+  // by: every process renewed its lease for two full lease lengths after the quarantine (a recovery
+  // that ran the saga would have killed it long before).
+  const since = new Date();
+  await until('every process to renew its lease for two lease lengths', async () => {
+    const { rows } = await db.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM fleet_executors WHERE executor_id = ANY($1) AND status = 'live' AND heartbeat_at > $2::timestamptz + interval '3 seconds'`,
+      [members.map((m) => m.executorId), since],
+    );
+    return rows[0].n === members.length;
+  }, 30_000);
   expect(members.filter(dead)).toEqual([]);
 
   // The cause is fixed (a build without the crash), and an operator retries it.
