@@ -77,10 +77,45 @@ export interface SagaDefinition<I = any> {
   run: (saga: SagaControl, input: I) => Promise<unknown>;
 }
 
+/** What each branch of `parallel` resolved to, by branch name. */
+export type BranchResults<B extends Record<string, StepDefinition<any>>> = {
+  [K in keyof B]: B[K] extends StepDefinition<infer R> ? R : never;
+};
+
+/** A registered saga to run as a step of another (see SagaControl.child). */
+export interface ChildSaga {
+  type: string;
+  /** Validated by the child's own input schema when it starts. */
+  input: unknown;
+}
+
 /** What a saga's body can do; implemented by the engine inside the workflow. */
 export interface SagaControl {
   readonly sagaId: string;
   step<R>(name: string, definition: StepDefinition<R>): Promise<R>;
+  /**
+   * Run steps at once and wait for all of them. Each branch is a step named by
+   * its key (unique in the saga), recorded with `group`. When one fails, the
+   * others that have not begun are stopped, and every branch that did its work
+   * is compensated, latest completion first. A pivot cannot be a branch: the
+   * point of no return is one point.
+   */
+  parallel<B extends Record<string, StepDefinition<any>>>(group: string, branches: B): Promise<BranchResults<B>>;
+  /**
+   * Run another registered saga as this step and wait for its outcome: its
+   * output when it completes; when it compensates, this step fails and this
+   * saga compensates. Compensating this saga later compensates the completed
+   * child too (its own compensations, in its own stream).
+   */
+  child<O = unknown>(name: string, saga: ChildSaga): Promise<O>;
+  /** Wait durably (a timer that survives restarts); an operator's cancel ends the wait. */
+  sleep(ms: number): Promise<void>;
+  /**
+   * Wait durably for a signal sent to this saga (POST /sagas/:id/signals/:name)
+   * and return its payload, or undefined after `timeoutSeconds`. A signal sent
+   * before the saga waits for it is kept until it does.
+   */
+  waitForSignal<P = unknown>(name: string, timeoutSeconds: number): Promise<P | undefined>;
   /** Wait durably for an operator's approve/reject; a timeout rejects and compensates. */
   awaitApproval(reason: string, timeoutSeconds: number): Promise<void>;
 }
@@ -92,15 +127,20 @@ export interface SagaEnvelope<I = unknown> {
   input: I;
   startedAt: string;
   deadline: string;
+  /** Set when another saga runs this one as its step `step` (SagaControl.child). */
+  parent?: { sagaId: string; step: string };
 }
 
 export type SagaOutcome = { status: 'COMPLETED'; output?: unknown } | { status: 'COMPENSATED'; reason: string };
 
 /** A message to a running saga (DBOS send/recv, topic "control"). */
 export interface ControlMessage {
-  action: 'approve' | 'reject' | 'cancel' | 'retry' | 'resolve';
+  action: 'approve' | 'reject' | 'cancel' | 'retry' | 'resolve' | 'signal';
   actor: string;
   reason?: string;
+  /** For `signal`: which one, and what it carries. */
+  signal?: string;
+  payload?: unknown;
 }
 
 export const CONTROL_TOPIC = 'control';
