@@ -24,6 +24,7 @@ import { dbosDurable } from './saga/durable';
 import { StepExecutor } from './saga/executor';
 import { orderFulfillment } from './sagas/order-fulfillment/saga';
 import { orderReturn } from './sagas/order-return/saga';
+import { travelBooking } from './sagas/travel-booking/saga';
 
 export interface App {
   config: Config;
@@ -120,6 +121,7 @@ export async function startApp(
     }),
   );
   engine.register(orderReturn(providers));
+  engine.register(travelBooking(providers));
 
   await launchDbos(config, db.url, log);
   const fleet = new Fleet({

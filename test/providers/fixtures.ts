@@ -34,6 +34,4 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
 /** The ids every reservation of one trip carries; a trip no other test uses. */
 export const tripIds = () => ({ tripId: uniqueKey('trip'), travellerId: 'traveller-1' });
 
-export const flight = (to = 'JFK') => ({ from: 'LHR', to, departOn: '2030-05-01' });
-export const hotel = (city = 'NYC') => ({ city, checkIn: '2030-05-01', checkOut: '2030-05-04' });
-export const car = (pickUp = 'JFK') => ({ pickUp, pickUpOn: '2030-05-01', dropOffOn: '2030-05-04' });
+export { car, flight, hotel } from '../support/travel';
