@@ -37,10 +37,11 @@ export function listening(port: number): Promise<boolean> {
   });
 }
 
-export async function startServer(env: Record<string, string>, logName: string): Promise<ServerProcess> {
+/** `entry`: the script to run, relative to the repository (another entry registers more saga types). */
+export async function startServer(env: Record<string, string>, logName: string, entry = 'src/main.ts'): Promise<ServerProcess> {
   mkdirSync(path.join(ROOT, 'test-artifacts'), { recursive: true });
   const log = createWriteStream(path.join(ROOT, 'test-artifacts', `${logName}.log`), { flags: 'a' });
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

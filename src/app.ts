@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { Config } from './config';
 import { openDatabase, type Database } from './db/database';
-import { createPool } from './db/pool';
+import { createPool, type Pool } from './db/pool';
 import { domainEvents } from './domain';
 import { AppendNotifier, CommandHandler, EventRegistry, EventStore, SnapshotStore } from './eventstore';
 import { Fleet } from './fleet/fleet';
@@ -17,6 +17,7 @@ import { startProcessManagers, type RunningProcessManagers } from './process-man
 import { Projections, readModels } from './projections';
 import { createSimulators, setSwitch, type Providers } from './providers';
 import { WORKFLOW_VERSION } from './release';
+import type { SagaDefinition } from './saga/definition';
 import { SagaEngine } from './saga/engine';
 import { sagaEvents } from './saga/events';
 import { instrumentDurable } from './saga/crash-points';
@@ -77,11 +78,15 @@ export function assertConductorClient(config: Config, resolve = createRequire(__
   }
 }
 
-export async function startApp(
-  config: Config,
-  log: Logger,
-  options: { listen?: boolean; /** Another process took our lease over: stop and exit. */ onLeaseLost?: () => void } = {},
-): Promise<App> {
+export interface StartOptions {
+  listen?: boolean;
+  /** Another process took our lease over: stop and exit. */
+  onLeaseLost?: () => void;
+  /** Saga types to register besides the shipped ones (the engine's tests register toy sagas). */
+  sagas?: (deps: { pool: Pool; providers: Providers }) => SagaDefinition[];
+}
+
+export async function startApp(config: Config, log: Logger, options: StartOptions = {}): Promise<App> {
   assertConductorClient(config);
   assertRecoveryApi();
   const db = await openDatabase(config, (msg) => log.info(msg));
@@ -122,6 +127,7 @@ export async function startApp(
   );
   engine.register(orderReturn(providers));
   engine.register(travelBooking(providers));
+  for (const saga of options.sagas?.({ pool: db.pool, providers }) ?? []) engine.register(saga);
 
   await launchDbos(config, db.url, log);
   const fleet = new Fleet({

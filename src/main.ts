@@ -1,10 +1,14 @@
 import exitHook from 'async-exit-hook';
-import { startApp } from './app';
+import { startApp, type StartOptions } from './app';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './log';
 
-/** config → database (migrations) → DBOS launch → HTTP. */
-async function main(): Promise<void> {
+/**
+ * The service as a process: config → database (migrations) → DBOS launch →
+ * HTTP, and the signals that stop it. `sagas` registers more saga types
+ * (the engine's crash tests run toy sagas this way).
+ */
+export async function serve(sagas?: StartOptions['sagas']): Promise<void> {
   // A log reader that went away (`npm start | jq`, and jq exits) must not take
   // the service down with EPIPE: its lines are lost, the service goes on.
   for (const stream of [process.stdout, process.stderr]) {
@@ -27,6 +31,7 @@ async function main(): Promise<void> {
   const stop = (graceMs: number) =>
     (stopping ??= app.stop(graceMs).catch((err) => log.error({ err }, 'shutdown failed')));
   const app = await startApp(config, log, {
+    sagas,
     // Our sagas are already someone else's: no grace, just go.
     onLeaseLost: () => void stop(0).finally(() => process.exit(3)),
   });
@@ -44,7 +49,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
+export function exitOnFailure(err: unknown): never {
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);
-});
+}
+
+if (require.main === module) serve().catch(exitOnFailure);

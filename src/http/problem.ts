@@ -62,6 +62,11 @@ export function problemHandler(log: { error: (obj: object, msg: string) => void 
     const code = (err as { code?: string }).code;
     if (code === 'SAGA_NOT_FOUND') return sendProblem(req, res, new HttpProblem('not-found', err.message));
     if (code === 'SAGA_STATE_CONFLICT') return sendProblem(req, res, new HttpProblem('conflict', err.message));
+    if (code === 'UNKNOWN_SAGA_TYPE') return sendProblem(req, res, new HttpProblem('not-found', err.message));
+    if (code === 'INVALID_SAGA_INPUT') {
+      const issues = (err as { issues: { path: PropertyKey[]; message: string }[] }).issues;
+      return sendProblem(req, res, invalid(issues.map((i) => ({ field: fieldOf(i.path, 'body'), message: i.message }))));
+    }
     if ((err as { domainError?: boolean }).domainError) {
       return sendProblem(req, res, new HttpProblem('business-rule', err.message, { code }));
     }

@@ -3,12 +3,34 @@ import { DBOS, type WorkflowHandle } from '@dbos-inc/dbos-sdk';
 import { inTransaction } from '../db/pool';
 import { isWrongExpectedVersion, type EventStore } from '../eventstore';
 import { CONTROL_TOPIC, type ControlMessage, type SagaDefinition, type SagaEnvelope, type SagaOutcome } from './definition';
-import { OperatorActionRequested, SagaQuarantined, sagaStreamId } from './events';
+import type { ChildStarter } from './children';
+import { OperatorActionRequested, SagaQuarantined, SagaSignalled, sagaStreamId } from './events';
 import { assertDurableApi, dbosDurable, type Durable } from './durable';
 import type { StepExecutor } from './executor';
 import { forkSaga, type ForkRequest, type ForkResult } from './fork';
 import { SagaRun, type RecoveryPolicy } from './run';
 import { foldSaga, TERMINAL_STATUSES, type SagaStatus, type SagaView } from './state';
+
+/** An operator's action (a signal is not one: see SagaEngine.signal). */
+export type OperatorMessage = ControlMessage & { action: Exclude<ControlMessage['action'], 'signal'> };
+
+/** The input does not satisfy the saga type's schema; `issues` names each field. */
+export class SagaInputError extends Error {
+  readonly code = 'INVALID_SAGA_INPUT';
+  constructor(
+    readonly sagaType: string,
+    readonly issues: { path: PropertyKey[]; message: string }[],
+  ) {
+    super(`invalid input for saga type ${sagaType}: ${issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ')}`);
+  }
+}
+
+export class UnknownSagaTypeError extends Error {
+  readonly code = 'UNKNOWN_SAGA_TYPE';
+  constructor(readonly sagaType: string) {
+    super(`no saga type ${sagaType}`);
+  }
+}
 
 export class SagaNotFoundError extends Error {
   readonly code = 'SAGA_NOT_FOUND';
@@ -35,7 +57,7 @@ export class SagaStateError extends Error {
  * when it does. Past the pivot (entered, not only passed: its effect may have
  * happened) the saga only goes forward, so it cannot be cancelled.
  */
-function refusal(action: ControlMessage['action'], v: SagaView): string | undefined {
+function refusal(action: OperatorMessage['action'], v: SagaView): string | undefined {
   const it = `it is ${v.status}`;
   switch (action) {
     case 'approve':
@@ -75,6 +97,20 @@ const WAITING: readonly SagaStatus[] = ['AWAITING_APPROVAL', 'FAILED', 'COMPENSA
  */
 export class SagaEngine {
   private readonly workflows = new Map<string, (envelope: SagaEnvelope) => Promise<SagaOutcome>>();
+  private readonly registered = new Map<string, SagaDefinition>();
+  /** How a saga starts the registered sagas it runs as steps. */
+  private readonly children: ChildStarter = {
+    invalid: (type, input) => {
+      try {
+        this.parse(type, input);
+        return undefined;
+      } catch (err) {
+        return (err as Error).message;
+      }
+    },
+    start: (type, childId, input, parent) =>
+      DBOS.startWorkflow(this.workflows.get(type)!, { workflowID: childId })(this.envelope(childId, this.parse(type, input), this.deadlineSeconds, parent)),
+  };
 
   constructor(
     private readonly store: EventStore,
@@ -95,7 +131,7 @@ export class SagaEngine {
       async (envelope: SagaEnvelope) => {
         this.running++;
         try {
-          return await new SagaRun(this.executor, this.durable, this.recovery, definition, envelope).execute();
+          return await new SagaRun(this.executor, this.durable, this.recovery, definition, envelope, this.children).execute();
         } finally {
           this.running--;
         }
@@ -103,7 +139,22 @@ export class SagaEngine {
       { name: `saga.${definition.type}`, maxRecoveryAttempts: this.dispatch.maxRecoveryAttempts },
     );
     this.workflows.set(definition.type, workflow);
+    this.registered.set(definition.type, definition);
     return this;
+  }
+
+  /** The registered saga types, in registration order. */
+  definitions(): SagaDefinition[] {
+    return [...this.registered.values()];
+  }
+
+  /** `input` as saga type `type` reads it (defaults applied), or SagaInputError naming each field. */
+  parse(type: string, input: unknown): unknown {
+    const definition = this.registered.get(type);
+    if (!definition) throw new UnknownSagaTypeError(type);
+    const parsed = definition.input.safeParse(input);
+    if (!parsed.success) throw new SagaInputError(type, parsed.error.issues);
+    return parsed.data;
   }
 
   /**
@@ -112,21 +163,26 @@ export class SagaEngine {
    * getResult() waits for the saga's outcome.
    */
   async start(type: string, sagaId: string, input: unknown, options: { deadlineSeconds?: number } = {}): Promise<WorkflowHandle<SagaOutcome>> {
-    const workflow = this.workflows.get(type);
-    if (!workflow) throw new Error(`no saga type ${type}`);
-    const now = Date.now();
-    const envelope: SagaEnvelope = {
-      sagaId,
-      input,
-      startedAt: new Date(now).toISOString(),
-      deadline: new Date(now + (options.deadlineSeconds ?? this.deadlineSeconds) * 1000).toISOString(),
-    };
+    const parsed = this.parse(type, input);
+    const workflow = this.workflows.get(type)!;
+    const envelope = this.envelope(sagaId, parsed, options.deadlineSeconds ?? this.deadlineSeconds);
     const { queueName, applicationVersion, localCapacity } = this.dispatch;
     const here = !queueName || (localCapacity !== undefined && this.running < localCapacity);
     return DBOS.startWorkflow(workflow, {
       workflowID: sagaId,
       ...(here ? {} : { queueName, enqueueOptions: { applicationVersion } }),
     })(envelope);
+  }
+
+  private envelope(sagaId: string, input: unknown, deadlineSeconds: number, parent?: SagaEnvelope['parent']): SagaEnvelope {
+    const now = Date.now();
+    return {
+      sagaId,
+      input,
+      startedAt: new Date(now).toISOString(),
+      deadline: new Date(now + deadlineSeconds * 1000).toISOString(),
+      ...(parent ? { parent } : {}),
+    };
   }
 
   /**
@@ -164,21 +220,55 @@ export class SagaEngine {
    * version the decision was made on, so an action racing the saga's own
    * progress (the pivot being entered, say) is decided again on what happened.
    */
-  async act(sagaId: string, message: ControlMessage): Promise<SagaView> {
+  async act(sagaId: string, message: OperatorMessage): Promise<SagaView> {
+    const view = await this.requestWhen(sagaId, message, (v) => {
+      const why = refusal(message.action, v);
+      if (why) throw new SagaStateError(sagaId, v.status, message.action, why);
+    });
+    // DBOS dead-lettered its workflow: resuming puts it back in line, with its recovery count reset.
+    if (view.status === 'QUARANTINED') await DBOS.resumeWorkflow(sagaId, { queueName: this.dispatch.queueName });
+    // A saga waiting on a child saga hears a cancel once the child ends: so the child is cancelled too.
+    if (message.action === 'cancel') await this.cancelChildren(view, message);
+    return (await this.view(sagaId))!;
+  }
+
+  /**
+   * Send signal `signal` to a saga, for a `waitForSignal` now or later (DBOS
+   * keeps the message until the saga receives it). Recorded like an operator
+   * request, in the same transaction as the message.
+   */
+  async signal(sagaId: string, signal: string, payload: unknown, actor: string): Promise<SagaView> {
+    const message: ControlMessage = { action: 'signal', actor, signal, payload };
+    await this.requestWhen(sagaId, message, (v) => {
+      if (TERMINAL_STATUSES.includes(v.status)) throw new SagaStateError(sagaId, v.status, `signal ${signal} to`);
+    });
+    return (await this.view(sagaId))!;
+  }
+
+  /** Check the request against the saga as it is, then record and send it; decided again if the saga moved meanwhile. */
+  private async requestWhen(sagaId: string, message: ControlMessage, check: (view: SagaView) => void): Promise<SagaView> {
     for (let attempt = 1; ; attempt++) {
       const view = await this.view(sagaId);
       if (!view) throw new SagaNotFoundError(sagaId);
-      const why = refusal(message.action, view);
-      if (why) throw new SagaStateError(sagaId, view.status, message.action, why);
+      check(view);
       try {
         await this.request(sagaId, view, message);
+        return view;
       } catch (err) {
         if (isWrongExpectedVersion(err) && attempt < 10) continue;
         throw err;
       }
-      // DBOS dead-lettered its workflow: resuming puts it back in line, with its recovery count reset.
-      if (view.status === 'QUARANTINED') await DBOS.resumeWorkflow(sagaId, { queueName: this.dispatch.queueName });
-      return (await this.view(sagaId))!;
+    }
+  }
+
+  private async cancelChildren(view: SagaView, message: OperatorMessage): Promise<void> {
+    for (const child of view.children ?? []) {
+      const status = (await this.view(child.sagaId))?.status;
+      if (status !== 'RUNNING' && status !== 'AWAITING_APPROVAL') continue;
+      await this.act(child.sagaId, { ...message, reason: `its parent ${view.sagaId} was cancelled${message.reason ? `: ${message.reason}` : ''}` }).catch((err) => {
+        // It moved on meanwhile (past its pivot, ended): its parent hears how it ended.
+        if (!(err instanceof SagaStateError)) throw err;
+      });
     }
   }
 
@@ -189,11 +279,15 @@ export class SagaEngine {
    * The message id is the event's, so it is sent once.
    */
   private async request(sagaId: string, view: SagaView, message: ControlMessage): Promise<void> {
-    const event = { ...OperatorActionRequested(message), eventId: randomUUID() };
+    const { action, actor, reason, signal, payload } = message;
+    const recorded = action === 'signal' ? SagaSignalled({ signal: signal!, payload, actor }) : OperatorActionRequested({ action, actor, reason });
+    const event = { ...recorded, eventId: randomUUID() };
     const writes = [{ streamId: sagaStreamId(sagaId), events: [event], expected: view.version }];
+    // A running saga finds a cancel at its next step; one in a wait hears it now. Signals always go: the saga may wait for one later.
+    const send = action === 'signal' || WAITING.includes(view.status) || view.waiting !== undefined;
     const appended = await inTransaction(this.store.pool, async (tx) => {
       const result = await this.store.appendMany(writes, { metadata: { correlationId: sagaId, actor: message.actor }, announceAfterCommit: true }, tx);
-      if (WAITING.includes(view.status)) {
+      if (send) {
         await tx.query('SELECT dbos.send_message($1, $2::json, $3, $4)', [sagaId, JSON.stringify(message), CONTROL_TOPIC, event.eventId]);
       }
       return result;

@@ -20,15 +20,27 @@ export const SagaStarted = defineEvent(
     businessKey: z.string(),
     input: z.record(z.string(), z.unknown()),
     deadline: z.iso.datetime(),
+    /** This saga runs as step `step` of saga `sagaId` (SagaControl.child). */
+    parent: z.object({ sagaId: z.string(), step: z.string() }).optional(),
   }),
 );
+/** A step that is a parallel branch names its group (SagaControl.parallel). */
+const Group = { group: z.string().optional() };
 export const CompensationRegistered = defineEvent(
   'CompensationRegistered',
-  z.object({ step: z.string(), compensation: z.string() }),
+  z.object({ step: z.string(), compensation: z.string(), ...Group }),
 );
 export const StepSucceeded = defineEvent(
   'StepSucceeded',
-  z.object({ step: z.string(), pivot: z.boolean().default(false), output: z.unknown().optional(), ...Timing }),
+  z.object({
+    step: z.string(),
+    pivot: z.boolean().default(false),
+    output: z.unknown().optional(),
+    ...Group,
+    /** The step ran this child saga (SagaControl.child). */
+    child: z.string().optional(),
+    ...Timing,
+  }),
 );
 /**
  * Recorded before a pivot's call, in a transaction of its own: from here on
@@ -37,7 +49,21 @@ export const StepSucceeded = defineEvent(
 export const PivotEntered = defineEvent('PivotEntered', z.object({ step: z.string() }));
 export const StepFailed = defineEvent(
   'StepFailed',
-  z.object({ step: z.string(), error: ErrorInfo, ...Timing }),
+  z.object({ step: z.string(), error: ErrorInfo, ...Group, child: z.string().optional(), ...Timing }),
+);
+/** Branches begin together; each branch's outcome follows as a step event with `group`. */
+export const ParallelStarted = defineEvent('ParallelStarted', z.object({ group: z.string(), branches: z.array(z.string()) }));
+/** A branch that never began its work because another branch failed first: nothing to undo. */
+export const BranchStopped = defineEvent('BranchStopped', z.object({ group: z.string(), step: z.string(), reason: z.string() }));
+/** Step `step` started saga `childId` of type `type` and waits for its outcome. */
+export const ChildSagaStarted = defineEvent('ChildSagaStarted', z.object({ step: z.string(), childId: z.string(), type: z.string() }));
+/** A durable wait: for a signal (until it comes or `until`), or a timer (until `until`). */
+export const SagaWaiting = defineEvent('SagaWaiting', z.object({ signal: z.string().optional(), until: z.iso.datetime() }));
+export const SagaWaitEnded = defineEvent('SagaWaitEnded', z.object({ signal: z.string().optional(), timedOut: z.boolean() }));
+/** A signal sent to the saga (POST /sagas/:id/signals/:name), recorded with the message that carries it. */
+export const SagaSignalled = defineEvent(
+  'SagaSignalled',
+  z.object({ signal: z.string(), payload: z.unknown().optional(), actor: z.string() }),
 );
 export const SagaAwaitingApproval = defineEvent(
   'SagaAwaitingApproval',
@@ -46,7 +72,7 @@ export const SagaAwaitingApproval = defineEvent(
 export const SagaApproved = defineEvent('SagaApproved', z.object({ actor: z.string(), reason: z.string().optional() }));
 export const SagaCompensating = defineEvent(
   'SagaCompensating',
-  z.object({ reason: z.string(), cause: z.enum(['step_failed', 'rejected', 'approval_timeout', 'cancelled', 'deadline']) }),
+  z.object({ reason: z.string(), cause: z.enum(['step_failed', 'rejected', 'approval_timeout', 'cancelled', 'deadline', 'parent_compensating']) }),
 );
 export const CompensationSucceeded = defineEvent(
   'CompensationSucceeded',
@@ -114,6 +140,12 @@ export const sagaEvents = [
   StepSucceeded,
   PivotEntered,
   StepFailed,
+  ParallelStarted,
+  BranchStopped,
+  ChildSagaStarted,
+  SagaWaiting,
+  SagaWaitEnded,
+  SagaSignalled,
   SagaAwaitingApproval,
   SagaApproved,
   SagaCompensating,
@@ -136,6 +168,12 @@ export type SagaEvent =
   | EventOf<typeof StepSucceeded>
   | EventOf<typeof PivotEntered>
   | EventOf<typeof StepFailed>
+  | EventOf<typeof ParallelStarted>
+  | EventOf<typeof BranchStopped>
+  | EventOf<typeof ChildSagaStarted>
+  | EventOf<typeof SagaWaiting>
+  | EventOf<typeof SagaWaitEnded>
+  | EventOf<typeof SagaSignalled>
   | EventOf<typeof SagaAwaitingApproval>
   | EventOf<typeof SagaApproved>
   | EventOf<typeof SagaCompensating>

@@ -15,7 +15,7 @@ import {
 } from '../eventstore';
 import type { Logger } from '../log';
 import type { TransactionResult } from './durable';
-import { PivotEntered, SagaAwaitingApproval, SagaCompleted, sagaStreamId, type ErrorInfo } from './events';
+import { PivotEntered, SagaCompleted, sagaStreamId, type ErrorInfo } from './events';
 import { classify, isDatabaseUnavailable } from './failures';
 
 /**
@@ -35,7 +35,9 @@ export type Interrupted = { kind: 'interrupted'; cause: 'cancelled' | 'deadline'
 export type Failed = { kind: 'failed'; error: ErrorInfo; attempts: number };
 
 export type StepOutcome = { kind: 'ok'; output?: unknown; nothingToUndo?: boolean; completed?: boolean } | Failed | Interrupted;
-export type CallOutcome = { kind: 'ok'; result: unknown; timing: Timing } | (Failed & { timing: Timing }) | Interrupted;
+/** `stopped`: a parallel branch told to stop (another failed) before its first attempt: nothing happened. */
+export type Stopped = { kind: 'stopped' };
+export type CallOutcome = { kind: 'ok'; result: unknown; timing: Timing } | (Failed & { timing: Timing }) | Interrupted | Stopped;
 
 export interface Timing {
   attempts: number;
@@ -124,8 +126,13 @@ export const backoff = (policy: RetryPolicy, attempt: number) =>
 export class StepExecutor {
   constructor(readonly deps: ExecutorDeps) {}
 
-  /** Runs inside a DBOS step. Retries transient failures; a business failure is final at once. */
-  async call(label: { sagaId: string; step: string }, work: () => Promise<unknown>, guard?: Guard): Promise<CallOutcome> {
+  /**
+   * Runs inside a DBOS step. Retries transient failures; a business failure is
+   * final at once. `stop` (parallel branches) is asked before every attempt:
+   * a branch stops once a sibling failed, rather than make an effect that
+   * would only be undone. After an attempt, it may have had an effect.
+   */
+  async call(label: { sagaId: string; step: string }, work: () => Promise<unknown>, guard?: Guard, stop?: () => boolean): Promise<CallOutcome> {
     const { retry, log, store } = this.deps;
     if (guard) {
       const stop = await this.interruption(store.pool, guard);
@@ -133,12 +140,19 @@ export class StepExecutor {
     }
     const started = Date.now();
     const timing = (attempts: number): Timing => ({ attempts, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started });
+    let lastError: ErrorInfo | undefined;
     for (let attempts = 1; ; attempts++) {
+      if (stop?.()) {
+        // An attempt that failed transiently may still have had its effect: that branch is undone like a failed one.
+        if (!lastError) return { kind: 'stopped' };
+        return { kind: 'failed', error: lastError, attempts: attempts - 1, timing: timing(attempts - 1) };
+      }
       try {
         return { kind: 'ok', result: await work(), timing: timing(attempts) };
       } catch (err) {
         if (isDatabaseUnavailable(err)) throw err;
         const error = classify(err);
+        lastError = error;
         if (error.transient && attempts < retry.maxAttempts) {
           log.warn({ ...label, attempt: attempts, err: error }, 'transient failure, retrying');
           await sleep(backoff(retry, attempts));
@@ -227,15 +241,20 @@ export class StepExecutor {
     return { value: stop || { kind: 'ok' }, afterCommit: () => store.committed(writes, append) };
   }
 
-  /** SagaAwaitingApproval, guarded; its timeout is capped by the saga's deadline. */
-  async awaitApproval(
+  /**
+   * The start of a durable wait (an approval, a signal, a timer): `event`
+   * records until when, in a transaction that also checks the guard. Before
+   * the pivot (a guard), the wait ends at the saga's deadline at the latest.
+   * The time is fixed here, in a checkpointed transaction, so a replay waits
+   * until the same moment.
+   */
+  async startWait(
     client: PoolClient,
-    plan: { sagaId: string; commandId: string; guard: Guard; owed: NewEvent[]; reason: string; timeoutSeconds: number },
+    plan: { sagaId: string; commandId: string; guard?: Guard; owed: NewEvent[]; timeoutMs: number; event: (until: string) => NewEvent },
   ): Promise<TransactionResult<{ kind: 'ok'; timeoutAt: number; byDeadline: boolean } | Interrupted>> {
-    const deadline = Date.parse(await this.deadline(client, plan.guard));
-    const timeoutAt = Math.min(Date.now() + plan.timeoutSeconds * 1000, deadline);
-    const events = [SagaAwaitingApproval({ reason: plan.reason, timeoutAt: new Date(timeoutAt).toISOString() })];
-    const recorded = await this.record(client, { ...plan, events });
+    const deadline = plan.guard ? Date.parse(await this.deadline(client, plan.guard)) : Infinity;
+    const timeoutAt = Math.min(Date.now() + plan.timeoutMs, deadline);
+    const recorded = await this.record(client, { ...plan, events: [plan.event(new Date(timeoutAt).toISOString())] });
     if (recorded.value.kind !== 'ok') return recorded as TransactionResult<Interrupted>;
     return { ...recorded, value: { kind: 'ok', timeoutAt, byDeadline: timeoutAt === deadline } };
   }

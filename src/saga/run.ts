@@ -3,7 +3,9 @@ import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { PoolClient } from '../db/pool';
 import type { NewEvent } from '../eventstore';
 import {
+  type BranchResults,
   type CallContext,
+  type ChildSaga,
   type CompensationDefinition,
   type ControlMessage,
   type SagaControl,
@@ -13,8 +15,10 @@ import {
   type StepDefinition,
   type StepInfo,
 } from './definition';
+import { childSagaId, childTopic, PARENT_TOPIC, undoneTopic, type ChildReport, type ChildStarter, type ParentVerdict } from './children';
 import { isDbosError, type Durable } from './durable';
 import {
+  ChildSagaStarted,
   CompensationFailed,
   CompensationRegistered,
   CompensationResolved,
@@ -25,13 +29,18 @@ import {
   SagaApproved,
   SagaCompensated,
   SagaCompensating,
+  SagaAwaitingApproval,
   SagaCompleted,
   SagaStarted,
+  SagaWaitEnded,
+  SagaWaiting,
   StepFailed,
   StepSucceeded,
 } from './events';
-import { backoff, type CommitPlan, type Failed, type Guard, type StepExecutor, type StepOutcome, type Timing } from './executor';
+import { backoff, type CallOutcome, type CommitPlan, type Failed, type Guard, type StepExecutor, type StepOutcome, type Timing } from './executor';
 import { classify } from './failures';
+import { Mailbox } from './mailbox';
+import { runBranches, type BranchHost } from './parallel';
 import { SagaSession } from './session';
 
 export interface RecoveryPolicy {
@@ -41,7 +50,7 @@ export interface RecoveryPolicy {
   roundDelayMs: number;
 }
 
-type CompensationCause = 'step_failed' | 'rejected' | 'approval_timeout' | 'cancelled' | 'deadline';
+type CompensationCause = 'step_failed' | 'rejected' | 'approval_timeout' | 'cancelled' | 'deadline' | 'parent_compensating';
 
 /** Thrown through the saga body to stop going forward; caught by `execute`. */
 class Abort {
@@ -53,6 +62,12 @@ class Abort {
 }
 
 type Plan = Omit<CommitPlan, 'sagaId' | 'commandId' | 'beforeCommit'>;
+
+/** A registered undo: a compensation definition, or a child saga to compensate. */
+type Undo = { step: string; compensation: CompensationDefinition; child?: string };
+
+/** An hour at a time: DBOS needs a deadline for every wait. */
+const LONG_WAIT_MS = 3600_000;
 
 /**
  * One saga execution inside its DBOS workflow. This is workflow code: it must
@@ -73,10 +88,13 @@ export class SagaRun implements SagaControl {
   /** Saga events not yet written: the next transaction writes them first (SagaStarted, SagaCompensating). */
   private owed: NewEvent[] = [];
   /** Compensations in registration order; run in reverse. */
-  private readonly compensations: { step: string; compensation: CompensationDefinition }[] = [];
+  private readonly compensations: Undo[] = [];
   private readonly outputs: Record<string, unknown> = {};
+  /** Child sagas by step, with how each ended. */
+  private readonly children = new Map<string, { childId: string; status: ChildReport['status'] }>();
   /** Every durable operation goes through it (see session.ts). */
-  private readonly session: SagaSession;
+  readonly session: SagaSession;
+  private readonly mailbox: Mailbox;
   /**
    * The DBOS workflow id: it names the saga's stream. It is `envelope.sagaId`
    * except in a fork (see fork.ts): DBOS copies the original's input, so there
@@ -86,37 +104,66 @@ export class SagaRun implements SagaControl {
   readonly sagaId: string;
 
   constructor(
-    private readonly executor: StepExecutor,
+    readonly executor: StepExecutor,
     durable: Durable,
     private readonly recovery: RecoveryPolicy,
     private readonly definition: SagaDefinition,
     private readonly envelope: SagaEnvelope,
+    private readonly starter: ChildStarter,
   ) {
     this.sagaId = DBOS.workflowID ?? envelope.sagaId;
     this.session = new SagaSession(this.sagaId, durable);
+    this.mailbox = new Mailbox(this.session);
     if (this.sagaId === envelope.sagaId) {
-      const { input, deadline } = envelope;
+      const { input, deadline, parent } = envelope;
       const started = SagaStarted({
         sagaType: definition.type,
         businessKey: definition.businessKey(input),
         input: input as Record<string, unknown>,
         deadline,
+        ...(parent ? { parent } : {}),
       });
       this.owed.push({ ...started, metadata: { causationId: envelope.sagaId } });
     }
   }
 
   async execute(): Promise<SagaOutcome> {
+    let outcome: SagaOutcome;
     try {
       const output = await this.definition.run(this, this.envelope.input);
       this.session.finished = { output };
       const last = await this.session.settle();
       if (last?.kind !== 'ok' || !last.completed) await this.record('SagaCompleted', [SagaCompleted({ output })]);
-      return { status: 'COMPLETED', output };
+      outcome = { status: 'COMPLETED', output };
     } catch (err) {
       if (!(err instanceof Abort)) throw err;
       await this.compensate(err.cause, err.reason);
-      return { status: 'COMPENSATED', reason: err.reason };
+      outcome = { status: 'COMPENSATED', reason: err.reason };
+    }
+    // Completed children waited for this saga's verdict: it completed, so they are done.
+    for (const [, child] of this.children) {
+      if (outcome.status === 'COMPLETED' && child.status === 'COMPLETED') await this.session.send(child.childId, { verdict: 'release' }, PARENT_TOPIC);
+    }
+    return this.envelope.parent ? this.reportToParent(this.envelope.parent.sagaId, this.envelope.parent.step, outcome) : outcome;
+  }
+
+  /**
+   * A child saga tells its parent how it ended. Completed, it then waits for
+   * the parent's verdict: released when the parent completes, compensated
+   * (with its own compensations) when the parent compensates.
+   */
+  private async reportToParent(parentId: string, step: string, outcome: SagaOutcome): Promise<SagaOutcome> {
+    const report: ChildReport = outcome.status === 'COMPLETED' ? { status: 'COMPLETED', output: outcome.output } : { status: 'COMPENSATED', reason: outcome.reason };
+    await this.session.send(parentId, report, childTopic(step));
+    if (outcome.status !== 'COMPLETED') return outcome;
+    for (;;) {
+      const verdict = await this.session.recv<ParentVerdict>(PARENT_TOPIC, Date.now() + LONG_WAIT_MS);
+      if (verdict?.verdict === 'release') return outcome;
+      if (verdict?.verdict === 'compensate') {
+        await this.compensate('parent_compensating', verdict.reason);
+        await this.session.send(parentId, { status: 'COMPENSATED', reason: verdict.reason }, undoneTopic(step));
+        return { status: 'COMPENSATED', reason: verdict.reason };
+      }
     }
   }
 
@@ -154,11 +201,18 @@ export class SagaRun implements SagaControl {
   async awaitApproval(reason: string, timeoutSeconds: number): Promise<void> {
     const owed = this.takeOwed();
     const waiting = await this.session.transaction('SagaAwaitingApproval', (client, commandId) =>
-      this.executor.awaitApproval(client, { sagaId: this.sagaId, commandId, guard: this.guard(), owed, reason, timeoutSeconds }),
+      this.executor.startWait(client, {
+        sagaId: this.sagaId,
+        commandId,
+        guard: this.guard(),
+        owed,
+        timeoutMs: timeoutSeconds * 1000,
+        event: (timeoutAt) => SagaAwaitingApproval({ reason, timeoutAt }),
+      }),
     );
     if (waiting.kind === 'interrupted') throw new Abort(waiting.cause, waiting.reason);
     for (;;) {
-      const msg = await this.session.recv(waiting.timeoutAt);
+      const msg = await this.mailbox.next(waiting.timeoutAt);
       if (msg === null) {
         if (waiting.byDeadline) throw new Abort('deadline', `saga deadline ${new Date(waiting.timeoutAt).toISOString()} passed awaiting approval`);
         throw new Abort('approval_timeout', `no approval within ${timeoutSeconds}s`);
@@ -173,9 +227,80 @@ export class SagaRun implements SagaControl {
     }
   }
 
+  async parallel<B extends Record<string, StepDefinition<any>>>(group: string, branches: B): Promise<BranchResults<B>> {
+    const outcome = await runBranches(this.branchHost(), group, branches);
+    if (outcome.kind === 'interrupted') throw new Abort(outcome.cause, outcome.reason);
+    if (outcome.kind === 'failed') throw new Abort('step_failed', `${outcome.step} failed: ${outcome.error.message}`);
+    Object.assign(this.outputs, outcome.outputs);
+    return outcome.outputs as BranchResults<B>;
+  }
+
+  async child<O = unknown>(name: string, saga: ChildSaga): Promise<O> {
+    await this.session.settle();
+    const childId = childSagaId(this.sagaId, name);
+    const compensation = { name: `compensate ${saga.type}` };
+    const invalid = this.starter.invalid(saga.type, saga.input);
+    if (invalid) {
+      const failure = { kind: 'failed' as const, error: { code: 'INVALID_CHILD_INPUT', message: invalid, transient: false }, attempts: 1, timing: this.now() };
+      await this.settleStep(name, {}, failure);
+      throw new Abort('step_failed', `${name} failed: ${invalid}`);
+    }
+    // Intent first, guarded: nothing has happened yet, so a cancel still stops it here.
+    const registered = [CompensationRegistered({ step: name, compensation: compensation.name }), ChildSagaStarted({ step: name, childId, type: saga.type })];
+    const started = await this.record(`${name}.start`, registered, this.pivoted ? undefined : this.guard());
+    if (started.kind === 'interrupted') throw new Abort(started.cause, started.reason);
+    this.compensations.push({ step: name, compensation, child: childId });
+    const startedAt = this.now();
+    await this.session.startChild(() => this.starter.start(saga.type, childId, saga.input, { sagaId: this.sagaId, step: name }));
+    let report: ChildReport | null = null;
+    while (!report) report = await this.session.recv<ChildReport>(childTopic(name), Date.now() + LONG_WAIT_MS);
+    this.children.set(name, { childId, status: report.status });
+    const timing = { ...startedAt, durationMs: Date.now() - Date.parse(startedAt.startedAt) };
+    const called: CallOutcome =
+      report.status === 'COMPLETED'
+        ? { kind: 'ok', result: report.output, timing }
+        : { kind: 'failed', error: { code: 'CHILD_SAGA_COMPENSATED', message: `child saga ${childId} compensated: ${report.reason}`, transient: false }, attempts: 1, timing };
+    const outcome = await this.settleStep(name, {}, called, undefined, childId);
+    if (outcome.kind === 'failed') throw new Abort('step_failed', `${name} failed: ${outcome.error.message}`);
+    if (outcome.kind === 'interrupted') throw new Abort(outcome.cause, outcome.reason);
+    this.outputs[name] = outcome.output;
+    return outcome.output as O;
+  }
+
+  async sleep(ms: number): Promise<void> {
+    await this.wait(undefined, ms);
+  }
+
+  async waitForSignal<P = unknown>(name: string, timeoutSeconds: number): Promise<P | undefined> {
+    const kept = this.mailbox.take(name);
+    if (kept) {
+      this.owed.push(SagaWaitEnded({ signal: name, timedOut: false }));
+      return kept.payload as P;
+    }
+    return (await this.wait(name, timeoutSeconds * 1000))?.payload as P | undefined;
+  }
+
+  /** A durable wait for a signal or a timer; an operator's cancel ends it (before the pivot). */
+  private async wait(signal: string | undefined, ms: number): Promise<ControlMessage | undefined> {
+    const owed = this.takeOwed();
+    const guard = this.pivoted ? undefined : this.guard();
+    const waiting = await this.session.transaction(signal ? `wait ${signal}` : 'sleep', (client, commandId) =>
+      this.executor.startWait(client, { sagaId: this.sagaId, commandId, guard, owed, timeoutMs: ms, event: (until) => SagaWaiting({ signal, until }) }),
+    );
+    if (waiting.kind === 'interrupted') throw new Abort(waiting.cause, waiting.reason);
+    for (;;) {
+      const msg = await this.mailbox.next(waiting.timeoutAt, signal);
+      if (msg === null && waiting.byDeadline) throw new Abort('deadline', `saga deadline ${new Date(waiting.timeoutAt).toISOString()} passed while waiting`);
+      if (msg === null || msg.action === 'signal') {
+        this.owed.push(SagaWaitEnded({ signal, timedOut: msg === null }));
+        return msg ?? undefined;
+      }
+      if (msg.action === 'cancel' && guard) throw new Abort('cancelled', `cancelled by ${msg.actor}${msg.reason ? `: ${msg.reason}` : ''}`);
+    }
+  }
+
   /** One forward attempt of a step: enter (a pivot), call, commit. */
   private async forward(name: string, def: StepDefinition): Promise<StepOutcome> {
-    const info = this.info(name, name);
     if (def.pivot && def.call && !this.pivoted) {
       const owed = this.takeOwed();
       const entered = await this.session.transaction(`${name}.enter`, (client, commandId) =>
@@ -184,34 +309,56 @@ export class SagaRun implements SagaControl {
       if (entered.kind !== 'ok') return entered;
       this.pivoted = true;
     }
-    const registered = def.compensation ? [CompensationRegistered({ step: name, compensation: def.compensation.name })] : [];
-    const failed: Plan['failed'] = (error, timing) => [...registered, StepFailed({ step: name, error, ...timing })];
-    let result: unknown;
-    let timing: Plan['timing'];
+    let called: CallOutcome | undefined;
     if (def.call) {
       const call = def.call;
       const guard = this.pivoted ? undefined : this.guard();
-      const called = await this.session.call(`${name}.call`, () => this.executor.call({ sagaId: this.sagaId, step: name }, () => call(this.callContext(info)), guard));
+      called = await this.session.call(`${name}.call`, () => this.executor.call({ sagaId: this.sagaId, step: name }, () => call(this.callContext(this.info(name, name))), guard));
       if (called.kind === 'interrupted') return called;
-      if (called.kind === 'failed') return this.commit(name, this.failure(name, called, failed));
-      ({ result, timing } = called);
     }
-    const outcome = await this.commit(
+    const outcome = await this.settleStep(name, def, called, undefined, undefined, 'hold');
+    if (outcome.kind === 'ok' && def.pivot) this.pivoted = true;
+    return outcome;
+  }
+
+  /**
+   * A step's transaction after its call (if any): records the call's failure,
+   * or decides the step's commands and records its success. Once a call was
+   * made, its effect is recorded whatever an operator asked meanwhile: only a
+   * step without one is guarded here.
+   */
+  private settleStep(name: string, def: StepDefinition, called: CallOutcome | undefined, group?: string, child?: string, hold?: 'hold'): Promise<StepOutcome> {
+    const registered = def.compensation ? [CompensationRegistered({ step: name, compensation: def.compensation.name, group })] : [];
+    const failed: Plan['failed'] = (error, timing) => [...registered, StepFailed({ step: name, error, group, child, ...timing })];
+    if (called?.kind === 'failed') return this.commit(name, this.failure(name, called, failed));
+    const { result, timing } = called?.kind === 'ok' ? called : { result: undefined, timing: undefined };
+    const info = this.info(name, name);
+    return this.commit(
       name,
       {
         step: name,
         targets: () => def.commands?.({ ...info, result }) ?? [],
-        // Once a call was made, its effect is recorded whatever an operator asked meanwhile.
-        guard: def.call || this.pivoted ? undefined : this.guard(),
+        guard: called || this.pivoted ? undefined : this.guard(),
         owed: this.takeOwed(),
         timing,
-        succeeded: (_, t) => [...registered, StepSucceeded({ step: name, pivot: def.pivot ?? false, output: result, ...t })],
+        succeeded: (_, t) => [...registered, StepSucceeded({ step: name, pivot: def.pivot ?? false, output: result, group, child, ...t })],
         failed,
       },
-      'hold',
-    );
-    if (outcome.kind === 'ok' && def.pivot) this.pivoted = true;
-    return outcome.kind === 'ok' ? { ...outcome, output: result } : outcome;
+      hold,
+    ).then((outcome) => (outcome.kind === 'ok' ? { ...outcome, output: result } : outcome));
+  }
+
+  private branchHost(): BranchHost {
+    return {
+      sagaId: this.sagaId,
+      session: this.session,
+      executor: this.executor,
+      guard: () => (this.pivoted ? undefined : this.guard()),
+      callContext: (step) => this.callContext(this.info(step, step)),
+      settleStep: (name, def, called, group) => this.settleStep(name, def, called, group),
+      registerCompensation: (step, compensation) => this.compensations.push({ step, compensation }),
+      owe: (...events) => this.owed.push(...events),
+    };
   }
 
   private async compensate(cause: CompensationCause, reason: string): Promise<void> {
@@ -219,9 +366,13 @@ export class SagaRun implements SagaControl {
     const resolved: string[] = [];
     const compensated = () => [SagaCompensated({ reason, resolvedManually: [...resolved] })];
     const undos = [...this.compensations].reverse();
-    for (const [i, { step, compensation }] of undos.entries()) {
+    for (const [i, { step, compensation, child }] of undos.entries()) {
       // The last undo records the saga's end in its own transaction.
       const then = i === undos.length - 1 ? compensated : () => [];
+      if (child) {
+        await this.undoChild(step, compensation.name, reason, then);
+        continue;
+      }
       for (let round = 1; ; round++) {
         const outcome = await this.undo(step, compensation, reason, round, then);
         if (outcome.kind === 'ok') break;
@@ -244,6 +395,26 @@ export class SagaRun implements SagaControl {
       }
     }
     if (undos.length === 0) await this.record('SagaCompensated', compensated());
+  }
+
+  /**
+   * A completed child is compensated by its own workflow (it holds its
+   * compensations); this saga waits until it reports that it is done. A
+   * child that compensated itself, or never completed, left nothing to undo.
+   */
+  private async undoChild(step: string, name: string, reason: string, then: () => NewEvent[]): Promise<void> {
+    const child = this.children.get(step);
+    const startedAt = this.now();
+    const completed = child?.status === 'COMPLETED';
+    if (child && completed) {
+      await this.session.send(child.childId, { verdict: 'compensate', reason } satisfies ParentVerdict, PARENT_TOPIC);
+      let done: ChildReport | null = null;
+      while (!done) done = await this.session.recv<ChildReport>(undoneTopic(step), Date.now() + LONG_WAIT_MS);
+      child.status = 'COMPENSATED';
+    }
+    const timing = { ...startedAt, durationMs: Date.now() - Date.parse(startedAt.startedAt) };
+    const undone = CompensationSucceeded({ step, compensation: name, nothingToUndo: !completed, ...timing });
+    await this.record(name, [undone, ...then()]);
   }
 
   private async undo(
@@ -325,15 +496,19 @@ export class SagaRun implements SagaControl {
 
   private async waitForOperator(actions: ControlMessage['action'][]): Promise<ControlMessage> {
     for (;;) {
-      const msg = await this.session.recv(Date.now() + 3600_000);
+      const msg = await this.mailbox.next(Date.now() + LONG_WAIT_MS);
       if (msg && actions.includes(msg.action)) return msg;
     }
   }
 
-  /** An engine transition in its own transaction. */
-  private record(label: string, events: NewEvent[]): Promise<unknown> {
+  /** An engine transition in its own transaction; with a guard, only if no cancel or deadline stops it. */
+  private record(label: string, events: NewEvent[], guard?: Guard) {
     const owed = this.takeOwed();
-    return this.session.transaction(label, (client, commandId) => this.executor.record(client, { sagaId: this.sagaId, commandId, owed, events }));
+    return this.session.transaction(label, (client, commandId) => this.executor.record(client, { sagaId: this.sagaId, commandId, guard, owed, events }));
+  }
+
+  private now(): Timing {
+    return { attempts: 1, startedAt: new Date().toISOString(), durationMs: 0 };
   }
 
   /**

@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { PoolClient } from '../db/pool';
-import { CONTROL_TOPIC, type ControlMessage } from './definition';
+import type { ControlMessage } from './definition';
 import type { Durable, TransactionResult } from './durable';
 import type { StepOutcome } from './executor';
 
@@ -43,14 +43,40 @@ export class SagaSession {
     return this.durable.step(label, work);
   }
 
+  /**
+   * Calls that run at once (parallel branches). DBOS numbers a workflow's
+   * operations as they are invoked, so a replay finds each checkpoint only if
+   * the calls are invoked in the same order every time: all of them here, in
+   * the given order, with no await in between.
+   */
+  async calls<T>(calls: { label: string; work: () => Promise<T> }[]): Promise<Promise<T>[]> {
+    await this.settle();
+    return calls.map(({ label, work }) => {
+      this.nextCommandId(label);
+      return this.durable.step(label, work);
+    });
+  }
+
   async sleep(ms: number): Promise<void> {
     await this.settle();
     await DBOS.sleep(ms);
   }
 
-  async recv(deadlineEpochMS: number): Promise<ControlMessage | null> {
+  async recv<M = ControlMessage>(topic: string, deadlineEpochMS: number): Promise<M | null> {
     await this.settle();
-    return DBOS.recv<ControlMessage>(CONTROL_TOPIC, { deadlineEpochMS });
+    return DBOS.recv<M>(topic, { deadlineEpochMS });
+  }
+
+  /** A durable message to another workflow (sent once, whatever the replays). */
+  async send(destination: string, message: unknown, topic: string): Promise<void> {
+    await this.settle();
+    await DBOS.send(destination, message, topic);
+  }
+
+  /** Start a child workflow (DBOS records which, so a replay finds the same child). */
+  async startChild(start: () => Promise<unknown>): Promise<void> {
+    await this.settle();
+    await start();
   }
 
   /** Wait for a held step's commit; its outcome says whether it recorded the saga's completion. */

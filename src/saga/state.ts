@@ -22,13 +22,18 @@ export const TERMINAL_STATUSES: readonly SagaStatus[] = ['COMPLETED', 'COMPENSAT
 
 export interface StepView {
   name: string;
-  status: 'succeeded' | 'failed';
+  /** `stopped`: a parallel branch that never began because another failed first. */
+  status: 'succeeded' | 'failed' | 'stopped';
   pivot: boolean;
   attempts: number;
   startedAt: string;
   durationMs: number;
   error?: ErrorInfo;
   output?: unknown;
+  /** The parallel group this step was a branch of. */
+  group?: string;
+  /** The child saga this step ran. */
+  child?: string;
 }
 
 export interface CompensationView {
@@ -68,6 +73,12 @@ export interface SagaView {
   quarantine?: { recoveryAttempts: number; reason: string; at: string };
   /** The status a quarantined saga goes back to when it is resumed. */
   resumeStatus?: SagaStatus;
+  /** This saga runs as a step of another. */
+  parent?: { sagaId: string; step: string };
+  /** Sagas this one ran as its steps. */
+  children?: { step: string; sagaId: string; type: string }[];
+  /** A durable wait in progress: for a signal, or a timer (no signal). */
+  waiting?: { signal?: string; until: string };
   /** Sagas forked from this one. */
   forks?: { sagaId: string; fromStep: number; stepName?: string; actor: string; at: string }[];
 }
@@ -100,6 +111,7 @@ export function evolveSaga(view: SagaView | undefined, sagaId: string, recorded:
       startedAt: at,
       updatedAt: at,
       version: 0,
+      ...(e.data.parent ? { parent: e.data.parent } : {}),
     };
   }
   if (!view) return view;
@@ -133,6 +145,21 @@ function apply(view: SagaView, e: SagaEvent, at: string): void {
       view.failure = undefined;
       break;
     }
+    case 'BranchStopped':
+      view.steps.push({ name: e.data.step, status: 'stopped', pivot: false, attempts: 0, startedAt: at, durationMs: 0, group: e.data.group });
+      break;
+    case 'ChildSagaStarted':
+      (view.children ??= []).push({ step: e.data.step, sagaId: e.data.childId, type: e.data.type });
+      break;
+    case 'SagaWaiting':
+      view.waiting = { signal: e.data.signal, until: e.data.until };
+      break;
+    case 'SagaWaitEnded':
+      view.waiting = undefined;
+      break;
+    case 'ParallelStarted':
+    case 'SagaSignalled':
+      break;
     case 'PivotEntered':
       enterPivot(view, e.data.step, at);
       break;
@@ -153,6 +180,9 @@ function apply(view: SagaView, e: SagaEvent, at: string): void {
       view.status = 'COMPENSATING';
       view.compensationReason = e.data.reason;
       view.awaitingApprovalUntil = undefined;
+      view.waiting = undefined;
+      // A completed child saga is compensated when its parent is.
+      view.endedAt = undefined;
       break;
     case 'CompensationSucceeded': {
       const c = compensation(view, e.data.step);

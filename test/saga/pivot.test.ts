@@ -73,7 +73,8 @@ test('a cancel during the pivot\'s retries is refused (409, naming the pivot); t
 test('a deadline that passes during the pivot\'s retries does not compensate: the saga goes forward', async () => {
   await setSwitch(app.db.pool, 'outage_after_capture', true);
   const orderId = 'order-pivot-deadline';
-  await app.engine.start('order-fulfillment', 'pivot-deadline', { ...order(), orderId }, { deadlineSeconds: 1 });
+  // Long enough to reach the pivot on a busy machine; it passes during the retries that follow.
+  await app.engine.start('order-fulfillment', 'pivot-deadline', { ...order(), orderId }, { deadlineSeconds: 3 });
   await inPivotRetries('pivot-deadline');
   const started = (await app.store.readStream('saga-pivot-deadline'))[0].data as { deadline: string };
   // Keep the capture failing until the deadline is well past, with the saga still retrying it.

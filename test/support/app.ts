@@ -1,4 +1,4 @@
-import { startApp, type App } from '../../src/app';
+import { startApp, type App, type StartOptions } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger, type Logger } from '../../src/log';
 import { createTestDatabase, type TestDatabase } from './db';
@@ -19,6 +19,7 @@ export async function startTestApp(
   label: string,
   overrides: Partial<Config> = {},
   log: Logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+  options: StartOptions = {},
 ): Promise<TestApp> {
   const testDb = await createTestDatabase(label);
   const config: Config = {
@@ -33,7 +34,7 @@ export async function startTestApp(
     recoveryRoundDelayMs: 100,
     ...overrides,
   };
-  const app = await startApp(config, log);
+  const app = await startApp(config, log, options);
   const address = app.server!.address() as { port: number };
   return Object.assign(app, {
     url: `http://127.0.0.1:${address.port}`,

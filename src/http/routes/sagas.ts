@@ -3,8 +3,7 @@ import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { EventStore } from '../../eventstore';
 import { listSagaOverviews, SAGA_OVERVIEW, type Projections } from '../../projections';
-import type { ControlMessage } from '../../saga/definition';
-import type { SagaEngine } from '../../saga/engine';
+import type { OperatorMessage, SagaEngine } from '../../saga/engine';
 import { sagaStreamId } from '../../saga/events';
 import { foldSaga, SAGA_STATUSES } from '../../saga/state';
 import { HttpProblem } from '../problem';
@@ -25,6 +24,8 @@ const Actor = z.string().min(1).max(100).default('operator');
 const ActionBody = z.object({ actor: Actor, reason: z.string().min(1).max(1000).optional() });
 const ResolveBody = ActionBody.extend({ reason: z.string().min(1).max(1000) });
 const ForkBody = ActionBody.extend({ fromStep: z.union([z.number().int().min(0), z.string().min(1).max(100)]) });
+const SignalParams = SagaParams.extend({ name: z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'up to 100 letters, digits, ".", "_", ":" or "-"') });
+const SignalBody = z.object({ actor: Actor, payload: z.json().optional() });
 const ForkId = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'up to 128 letters, digits, ".", "_", ":" or "-"').optional();
 
 export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; projections: Projections; operator: RequestHandler }): Router {
@@ -57,7 +58,7 @@ export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; projec
     res.json({ sagas: await listSagaOverviews(deps.store.pool, { ...q, businessKey: businessKey ?? orderId }) });
   });
 
-  const act = (action: ControlMessage['action'], schema: z.ZodType<{ actor: string; reason?: string }>) =>
+  const act = (action: OperatorMessage['action'], schema: z.ZodType<{ actor: string; reason?: string }>) =>
     router.post(`/sagas/:id/${action}`, deps.operator, async (req, res) => {
       const { id } = params(SagaParams, req);
       const { actor, reason } = body(schema, req);
@@ -69,6 +70,14 @@ export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; projec
   act('cancel', ActionBody);
   act('retry', ActionBody);
   act('resolve', ResolveBody);
+
+  /** A signal for the saga's waitForSignal(name): kept until the saga waits for it. */
+  router.post('/sagas/:id/signals/:name', deps.operator, async (req, res) => {
+    const { id, name } = params(SignalParams, req);
+    const { actor, payload } = body(SignalBody, req);
+    const view = await deps.engine.signal(id, name, payload, actor);
+    res.status(202).json({ sagaId: id, signal: name, status: view.status });
+  });
 
   /**
    * Re-run a finished saga from one of its steps as a new saga (DBOS fork;
