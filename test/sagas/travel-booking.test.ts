@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { paymentLedgerOf, setSwitch, travelLedgerOf, TravelScenarios } from '../../src/providers';
+import type { SagaStatus } from '../../src/saga/state';
 import { TravelBookingInput } from '../../src/sagas/travel-booking/input';
 import { http, startTestApp, type TestApp } from '../support/app';
-import { car, hotel, travelBody } from '../support/travel';
+import { car, flight, hotel, travelBody } from '../support/travel';
 
 /**
  * The travel saga end to end on the real engine, DBOS and Postgres, checked
@@ -16,11 +17,17 @@ beforeAll(async () => {
 afterAll(() => app.close());
 afterEach(() => setSwitch(app.db.pool, 'itinerary_outage', false));
 
+/** Starts a booking as a client would: the raw body, validated (and given its trip id) by the engine. */
 async function book(overrides: Record<string, unknown> = {}) {
-  const input = TravelBookingInput.parse(travelBody(overrides));
   const sagaId = `trip-saga-${randomUUID()}`;
-  await app.engine.start('travel-booking', sagaId, input);
-  return { sagaId, tripId: input.tripId };
+  await app.engine.start('travel-booking', sagaId, travelBody(overrides));
+  return sagaId;
+}
+
+/** Waits for the saga to end in `status`; the trip id is its business key. */
+async function ended(sagaId: string, status: SagaStatus) {
+  const view = await app.engine.waitFor(sagaId, [status]);
+  return { view, tripId: view.businessKey };
 }
 
 /** The trip as GET /aggregates/trip/:id shows it. */
@@ -30,10 +37,18 @@ const none = { flight: 0, hotel: 0, car: 0 };
 const BRANCHES = ['flight', 'hotel', 'car'];
 
 test('books: flight, hotel and car held at once, the traveller charged once, the itinerary issued', async () => {
-  const { sagaId, tripId } = await book();
-  const view = await app.engine.waitFor(sagaId, ['COMPLETED']);
-  expect(view.steps.map((s) => s.name)).toEqual(['requestTrip', ...view.steps.slice(1, 4).map((s) => s.name), 'chargeTraveller', 'issueItinerary']);
-  expect(view.steps.slice(1, 4).map((s) => s.name).sort()).toEqual([...BRANCHES].sort());
+  const sagaId = await book();
+  const { view, tripId } = await ended(sagaId, 'COMPLETED');
+  // The trip id was made when the engine parsed the input, and the stored input carries it.
+  expect(view.input.tripId).toBe(tripId);
+  expect(view.steps.map((s) => [s.name, s.group])).toEqual([
+    ['requestTrip', undefined],
+    ['flight', 'reserve'],
+    ['hotel', 'reserve'],
+    ['car', 'reserve'],
+    ['chargeTraveller', undefined],
+    ['issueItinerary', undefined],
+  ]);
   expect(view.steps.find((s) => s.name === 'chargeTraveller')?.pivot).toBe(true);
 
   // The supplier's and the gateway's books.
@@ -48,63 +63,55 @@ test('books: flight, hotel and car held at once, the traveller charged once, the
   const state = await trip(tripId);
   expect(state).toMatchObject({ status: 'booked', charge: { amount: 120_000 }, itinerary: { reference: expect.stringMatching(/^ITN\d{6}$/) } });
   expect(Object.keys(state.items).sort()).toEqual([...BRANCHES].sort());
-  const completed = (await sagaEvents(sagaId)).at(-1)!;
-  expect(completed).toMatchObject({
+  const events = await sagaEvents(sagaId);
+  expect(events.at(-1)).toMatchObject({
     type: 'SagaCompleted',
-    data: { output: { tripId, reference: expect.stringMatching(/^ITN/), confirmations: [expect.stringMatching(/^FL/), expect.stringMatching(/^HT/), expect.stringMatching(/^CR/)] } },
+    data: { output: { tripId, reference: state.itinerary.reference, confirmations: [expect.stringMatching(/^FL/), expect.stringMatching(/^HT/), expect.stringMatching(/^CR/)] } },
   });
-
-  // The branches stand apart in the trail: each one's events name the group.
-  const branchEvents = (await sagaEvents(sagaId)).filter((e) => e.type === 'StepSucceeded' && BRANCHES.includes((e.data as { step: string }).step));
-  expect(branchEvents.map((e) => (e.data as { group?: string }).group)).toEqual(['reserve', 'reserve', 'reserve']);
+  expect(events.find((e) => e.type === 'ParallelStarted')?.data).toEqual({ group: 'reserve', branches: BRANCHES });
 });
 
 test('a car sold out releases the flight and the hotel, charges nothing and cancels the trip', async () => {
-  const { sagaId, tripId } = await book({ car: car(TravelScenarios.SOLD_OUT) });
-  const view = await app.engine.waitFor(sagaId, ['COMPENSATED']);
-  expect(view.steps.find((s) => s.name === 'car')).toMatchObject({ status: 'failed', error: { code: 'SOLD_OUT', transient: false } });
+  // The flight is slow: still in flight when the car is refused, released once it lands, and undone first (it finished last).
+  const sagaId = await book({ flight: flight(TravelScenarios.SLOW), car: car(TravelScenarios.SOLD_OUT) });
+  const { view, tripId } = await ended(sagaId, 'COMPENSATED');
+  expect(view.steps.find((s) => s.name === 'car')).toMatchObject({ status: 'failed', group: 'reserve', error: { code: 'SOLD_OUT', transient: false } });
   expect(view.steps.map((s) => s.name)).not.toContain('chargeTraveller');
   expect(view.compensationReason).toMatch(/^car failed: .*XXX/);
 
   // Released in the supplier's books, never charged.
-  const ledger = await travelLedgerOf(app.db.pool, tripId);
-  expect(ledger.reserved).toEqual(ledger.cancelled);
-  expect(ledger).toMatchObject({ reserved: { car: 0 }, itineraries: 0 });
+  expect(await travelLedgerOf(app.db.pool, tripId)).toEqual({
+    tripId,
+    reserved: { flight: 1, hotel: 1, car: 0 },
+    cancelled: { flight: 1, hotel: 1, car: 0 },
+    itineraries: 0,
+  });
   expect(await paymentLedgerOf(app.db.pool, tripId)).toMatchObject({ authorizations: { count: 0 }, captures: { count: 0 } });
   expect(await trip(tripId)).toMatchObject({ status: 'cancelled', cancelReason: expect.stringContaining('car failed') });
 
-  // The car held nothing to undo; what the other branches held is undone, latest completion first, the trip last.
-  const undos = Object.fromEntries(view.compensations.map((c) => [c.name, [c.status, c.nothingToUndo]]));
-  expect(undos).toMatchObject({ cancelCar: ['succeeded', true], cancelTrip: ['succeeded', false] });
-  const events = await sagaEvents(sagaId);
-  const succeeded = events.filter((e) => e.type === 'StepSucceeded').map((e) => (e.data as { step: string }).step).filter((s) => BRANCHES.includes(s));
-  const undone = events
-    .filter((e) => e.type === 'CompensationSucceeded' && !(e.data as { nothingToUndo: boolean }).nothingToUndo)
-    .map((e) => (e.data as { step: string }).step);
-  expect(undone).toEqual([...[...succeeded].reverse(), 'requestTrip']);
-  const failed = events.find((e) => e.type === 'StepFailed' && (e.data as { step: string }).step === 'car')!;
-  expect(failed.data).toMatchObject({ group: 'reserve' });
+  // Undone latest completion first, the trip last; the car held nothing to undo.
+  const undone = (await sagaEvents(sagaId)).filter((e) => e.type === 'CompensationSucceeded').map((e) => e.data as { compensation: string; nothingToUndo: boolean });
+  expect(undone.filter((u) => !u.nothingToUndo).map((u) => u.compensation)).toEqual(['cancelFlight', 'cancelHotel', 'cancelTrip']);
+  expect(undone.find((u) => u.compensation === 'cancelCar')).toMatchObject({ nothingToUndo: true });
 });
 
 test('a declined card at the pivot releases all three and charges nothing', async () => {
-  const { sagaId, tripId } = await book({ payment: { token: 'tok_declined' } });
-  const view = await app.engine.waitFor(sagaId, ['COMPENSATED']);
+  const { view, tripId } = await ended(await book({ payment: { token: 'tok_declined' } }), 'COMPENSATED');
   expect(view.steps.find((s) => s.name === 'chargeTraveller')?.error?.code).toBe('CARD_DECLINED');
   expect(await travelLedgerOf(app.db.pool, tripId)).toMatchObject({ reserved: { flight: 1, hotel: 1, car: 1 }, cancelled: { flight: 1, hotel: 1, car: 1 } });
   expect(await paymentLedgerOf(app.db.pool, tripId)).toMatchObject({ captures: { count: 0 }, openAuthorizations: 0 });
 });
 
 test('a flaky hotel supplier is retried and the trip is booked', async () => {
-  const { sagaId, tripId } = await book({ hotel: hotel(TravelScenarios.FLAKY) });
-  const view = await app.engine.waitFor(sagaId, ['COMPLETED']);
+  const { view, tripId } = await ended(await book({ hotel: hotel(TravelScenarios.FLAKY) }), 'COMPLETED');
   expect(view.steps.find((s) => s.name === 'hotel')).toMatchObject({ status: 'succeeded', attempts: 3 });
   expect((await travelLedgerOf(app.db.pool, tripId)).reserved.hotel).toBe(1);
 });
 
 test('an itinerary that cannot be issued after the charge only goes forward: parked, then retried by an operator', async () => {
   await setSwitch(app.db.pool, 'itinerary_outage', true);
-  const { sagaId, tripId } = await book();
-  const failed = await app.engine.waitFor(sagaId, ['FAILED']);
+  const sagaId = await book();
+  const { view: failed, tripId } = await ended(sagaId, 'FAILED');
   expect(failed.failure).toMatchObject({ step: 'issueItinerary', error: { code: 'ITINERARY_SERVICE_DOWN', transient: true } });
   // Nothing undone past the pivot: still held, charged once.
   expect(failed.compensations.every((c) => c.status === 'registered')).toBe(true);
