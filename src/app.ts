@@ -25,6 +25,7 @@ import { dbosDurable } from './saga/durable';
 import { StepExecutor } from './saga/executor';
 import { orderFulfillment } from './sagas/order-fulfillment/saga';
 import { orderReturn } from './sagas/order-return/saga';
+import { travelBooking } from './sagas/travel-booking/saga';
 
 export interface App {
   config: Config;
@@ -125,6 +126,7 @@ export async function startApp(config: Config, log: Logger, options: StartOption
     }),
   );
   engine.register(orderReturn(providers));
+  engine.register(travelBooking(providers));
   for (const saga of options.sagas?.({ pool: db.pool, providers }) ?? []) engine.register(saga);
 
   await launchDbos(config, db.url, log);

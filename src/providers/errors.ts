@@ -1,12 +1,12 @@
 /**
- * Failures of outside systems. One class for both providers: what a caller
+ * Failures of outside systems. One class for every provider: what a caller
  * needs is whether to retry (`transient`) and, if not, why (`code`).
  *
  * DBOS replays a step's recorded error as a plain Error that keeps `name` and
  * the own fields but not the class, so the guards below read fields and never
  * use `instanceof`.
  */
-export type ProviderName = 'payment' | 'carrier';
+export type ProviderName = 'payment' | 'carrier' | 'travel';
 
 export const PROVIDER_ERROR_NAME = 'ProviderError';
 
@@ -49,7 +49,17 @@ export const CarrierErrorCodes = {
   BOOKING_NOT_FOUND: 'BOOKING_NOT_FOUND',
 } as const;
 
-/** Raised by both providers. */
+export const TravelErrorCodes = {
+  SOLD_OUT: 'SOLD_OUT',
+  RESERVATION_NOT_FOUND: 'RESERVATION_NOT_FOUND',
+  /** An itinerary over a reservation that is cancelled or belongs to another trip. */
+  RESERVATION_NOT_ACTIVE: 'RESERVATION_NOT_ACTIVE',
+  // transient:
+  SUPPLIER_TIMEOUT: 'SUPPLIER_TIMEOUT',
+  ITINERARY_SERVICE_DOWN: 'ITINERARY_SERVICE_DOWN',
+} as const;
+
+/** Raised by every provider. */
 export const CommonErrorCodes = {
   /** The request failed validation; it never reached the provider's books. */
   INVALID_REQUEST: 'INVALID_REQUEST',
@@ -60,6 +70,7 @@ export const CommonErrorCodes = {
 export type ProviderErrorCode =
   | (typeof PaymentErrorCodes)[keyof typeof PaymentErrorCodes]
   | (typeof CarrierErrorCodes)[keyof typeof CarrierErrorCodes]
+  | (typeof TravelErrorCodes)[keyof typeof TravelErrorCodes]
   | (typeof CommonErrorCodes)[keyof typeof CommonErrorCodes];
 
 interface ProviderErrorFields {

@@ -1,4 +1,5 @@
 import type { Pool } from '../db/pool';
+import type { ReservationKind } from './travel';
 
 /**
  * Read-only views of the simulators' books, for tests and invariant checks
@@ -135,4 +136,42 @@ export async function authorizeAttempts(pool: Pool, idempotencyKey: string): Pro
     [idempotencyKey],
   );
   return rows[0]?.attempts ?? 0;
+}
+
+export interface TravelLedgerEntry {
+  tripId: string;
+  /** Reservations the supplier made for the trip, by kind. */
+  reserved: Record<ReservationKind, number>;
+  /** Of those, cancelled. */
+  cancelled: Record<ReservationKind, number>;
+  itineraries: number;
+}
+
+const byKind = (): Record<ReservationKind, number> => ({ flight: 0, hotel: 0, car: 0 });
+
+/** One trip's reservations, cancellations and itineraries; all zeros when the supplier never saw it. */
+export async function travelLedgerOf(pool: Pool, tripId: string): Promise<TravelLedgerEntry> {
+  const entry: TravelLedgerEntry = { tripId, reserved: byKind(), cancelled: byKind(), itineraries: 0 };
+  const reservations = await pool.query<{ kind: ReservationKind; reserved: number; cancelled: number }>(
+    `SELECT r.kind, count(*)::int AS reserved, count(c.reservation_id)::int AS cancelled
+       FROM travel_reservations r LEFT JOIN travel_cancellations c USING (reservation_id)
+      WHERE r.trip_id = $1 GROUP BY r.kind`,
+    [tripId],
+  );
+  for (const row of reservations.rows) {
+    entry.reserved[row.kind] = row.reserved;
+    entry.cancelled[row.kind] = row.cancelled;
+  }
+  const itineraries = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM travel_itineraries WHERE trip_id = $1', [tripId]);
+  entry.itineraries = itineraries.rows[0].n;
+  return entry;
+}
+
+/** Calls the travel supplier received for a trip, by operation (reserve-flight, issueItinerary, …), failed ones included. */
+export async function travelCallsOf(pool: Pool, tripId: string): Promise<Record<string, number>> {
+  const { rows } = await pool.query<{ operation: string; calls: number }>(
+    'SELECT operation, sum(calls)::int AS calls FROM travel_calls WHERE trip_id = $1 GROUP BY operation',
+    [tripId],
+  );
+  return Object.fromEntries(rows.map((row) => [row.operation, row.calls]));
 }

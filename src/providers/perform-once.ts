@@ -8,7 +8,7 @@ import {
 } from './errors';
 
 /**
- * The idempotency machinery both simulators share, modelled on how real
+ * The idempotency machinery the simulators share, modelled on how real
  * gateways treat an Idempotency-Key:
  *
  * - The first call with a key claims it by inserting a row into the provider's
@@ -29,6 +29,7 @@ import {
 const REQUEST_TABLES: Record<ProviderName, string> = {
   payment: 'payment_requests',
   carrier: 'carrier_requests',
+  travel: 'travel_requests',
 };
 
 export interface ProviderCall {

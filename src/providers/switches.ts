@@ -9,8 +9,10 @@ import type { Pool, PoolClient } from '../db/pool';
  *   transient CONNECTION_RESET_AFTER_CAPTURE (an outage right after the point
  *   of no return).
  * - issuer_recovered: voids of tok_unvoidable authorizations start to succeed.
+ * - itinerary_outage: the travel simulator cannot issue itineraries (a
+ *   transient ITINERARY_SERVICE_DOWN, after the traveller was charged).
  */
-export const SwitchName = z.enum(['outage_after_capture', 'issuer_recovered']);
+export const SwitchName = z.enum(['outage_after_capture', 'issuer_recovered', 'itinerary_outage']);
 export type SwitchName = z.infer<typeof SwitchName>;
 
 export const SWITCH_NAMES: readonly SwitchName[] = SwitchName.options;

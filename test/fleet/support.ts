@@ -3,6 +3,8 @@ import { checkInvariants, type PlacedOrder } from '../../scripts/invariants';
 import { freePort, startServer, type ServerProcess } from '../../scripts/server-process';
 import { ADMIN_TOKEN, orderBody } from '../support/app';
 
+export { until } from '../support/until';
+
 /** A server process of a fleet under test: the real `src/main.ts`, killable with real signals. */
 export interface Member {
   name: string;
@@ -68,16 +70,6 @@ export async function runningOn(db: pg.Pool, executorId: string): Promise<number
     [executorId],
   );
   return rows[0].n;
-}
-
-export async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Every invariant holds; a failure names the broken ones with their details. */

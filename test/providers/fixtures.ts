@@ -30,3 +30,8 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
     (err: unknown) => err,
   );
 }
+
+/** The ids every reservation of one trip carries; a trip no other test uses. */
+export const tripIds = () => ({ tripId: uniqueKey('trip'), travellerId: 'traveller-1' });
+
+export { car, flight, hotel } from '../support/travel';

@@ -21,10 +21,10 @@ afterAll(() => db.drop());
 
 describe('switches', () => {
   test('all start off, can be flipped and read back', async () => {
-    expect(SWITCH_NAMES).toEqual(['outage_after_capture', 'issuer_recovered']);
-    expect(await getSwitches(db.pool)).toEqual({ outage_after_capture: false, issuer_recovered: false });
+    expect(SWITCH_NAMES).toEqual(['outage_after_capture', 'issuer_recovered', 'itinerary_outage']);
+    expect(await getSwitches(db.pool)).toEqual({ outage_after_capture: false, issuer_recovered: false, itinerary_outage: false });
     await setSwitch(db.pool, 'issuer_recovered', true);
-    expect(await getSwitches(db.pool)).toEqual({ outage_after_capture: false, issuer_recovered: true });
+    expect(await getSwitches(db.pool)).toEqual({ outage_after_capture: false, issuer_recovered: true, itinerary_outage: false });
     await setSwitch(db.pool, 'issuer_recovered', false);
     expect((await getSwitches(db.pool)).issuer_recovered).toBe(false);
   });

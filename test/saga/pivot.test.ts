@@ -1,6 +1,7 @@
 import { paymentLedgerOf, setSwitch } from '../../src/providers';
 import type { SagaView } from '../../src/saga/state';
 import { http, orderBody, startTestApp, type TestApp } from '../support/app';
+import { until } from '../support/until';
 
 /**
  * The pivot is passed the moment its effect may have happened: once the
@@ -23,16 +24,6 @@ afterEach(() => setSwitch(app.db.pool, 'outage_after_capture', false));
 const order = () => orderBody({ items: [{ sku: SKU, quantity: 1, unitPrice: 100 }] });
 const view = async (sagaId: string) => (await app.engine.view(sagaId)) as SagaView;
 const cancel = (sagaId: string) => http(app, 'POST', `/sagas/${sagaId}/cancel`, { token: true, body: { actor: 'ops', reason: 'customer called' } });
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** The capture failed at least once (its answer lost after the money moved) and the saga is between rounds. */
 const inPivotRetries = (sagaId: string) =>
