@@ -10,7 +10,8 @@ import { CarChoice, FlightChoice, HotelChoice } from '../../providers/travel';
  * input the saga stores (and every replay reads) carries it.
  */
 export const TravelBookingInput = z.object({
-  tripId: Id.default(() => randomUUID()),
+  // Made by the server: a client may not choose it (another trip's id would make its saga undo that trip).
+  tripId: Id.default(() => randomUUID()).meta({ readOnly: true }),
   travellerId: Id,
   flight: FlightChoice,
   hotel: HotelChoice,
@@ -19,5 +20,18 @@ export const TravelBookingInput = z.object({
   amount: PositiveMoney,
   currency: Currency,
   payment: z.object({ token: CardToken }),
+}).meta({
+  // The console prefills its start form with the first example: it books (no scripted failure at these places).
+  examples: [
+    {
+      travellerId: 'traveller-1',
+      flight: { from: 'LHR', to: 'JFK', departOn: '2030-05-01' },
+      hotel: { city: 'NYC', checkIn: '2030-05-01', checkOut: '2030-05-04' },
+      car: { pickUp: 'JFK', pickUpOn: '2030-05-01', dropOffOn: '2030-05-04' },
+      amount: 120_000,
+      currency: 'EUR',
+      payment: { token: 'tok_visa' },
+    },
+  ],
 });
 export type TravelBookingInput = z.infer<typeof TravelBookingInput>;
