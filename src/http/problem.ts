@@ -62,6 +62,7 @@ export function problemHandler(log: { error: (obj: object, msg: string) => void 
     const code = (err as { code?: string }).code;
     if (code === 'SAGA_NOT_FOUND') return sendProblem(req, res, new HttpProblem('not-found', err.message));
     if (code === 'SAGA_STATE_CONFLICT') return sendProblem(req, res, new HttpProblem('conflict', err.message));
+    if (code === 'CUSTOMER_FORGOTTEN') return sendProblem(req, res, new HttpProblem('customer-forgotten', err.message));
     if ((err as { domainError?: boolean }).domainError) {
       return sendProblem(req, res, new HttpProblem('business-rule', err.message, { code }));
     }

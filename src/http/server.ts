@@ -7,6 +7,7 @@ import type { Pool } from '../db/pool';
 import type { CommandHandler, EventStore } from '../eventstore';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
+import type { Privacy } from '../privacy/privacy';
 import type { Projections } from '../projections';
 import { metricsRoutes } from '../metrics/route';
 import { WORKFLOW_VERSION } from '../release';
@@ -15,7 +16,9 @@ import { FailedAuthLimiter, requireToken } from './auth';
 import { jsonBodies } from './body';
 import { HttpProblem, problemHandler } from './problem';
 import { describeRequestError, routePatternsOf } from './request-errors';
+import { revealPersonalData } from './reveal';
 import { securityHeaders } from './security';
+import { customerRoutes } from './routes/customers';
 import { fleetRoutes } from './routes/fleet';
 import { orderRoutes } from './routes/orders';
 import { problemTypeRoutes } from './routes/problem-types';
@@ -31,6 +34,7 @@ export interface HttpDeps {
   store: EventStore;
   handler: CommandHandler;
   engine: SagaEngine;
+  privacy: Privacy;
   log: Logger;
   /** Serves GET /metrics when given. */
   metrics?: Metrics;
@@ -44,6 +48,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.disable('x-powered-by');
   app.use(securityHeaders(deps.config.corsOrigins));
   app.use(jsonBodies);
+  app.use(revealPersonalData(deps.privacy));
   // One limiter for every operator route: failures anywhere count against the address.
   const operator = requireToken(deps.config.adminToken, new FailedAuthLimiter(deps.config.authFailuresPerMinute));
 
@@ -69,6 +74,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.use(storeRoutes({ ...deps, operator }));
   app.use(readModelRoutes(deps));
   app.use(projectionRoutes({ ...deps, operator }));
+  app.use(customerRoutes({ ...deps, operator }));
   if (deps.metrics) app.use(metricsRoutes(deps.metrics));
   if (deps.fleet) app.use(fleetRoutes(deps.fleet));
   app.use(consoleRoutes());

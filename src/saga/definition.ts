@@ -67,14 +67,25 @@ export interface CompensationDefinition<R = unknown> {
   commands?: (ctx: CommitContext<R | undefined>) => CommandTarget[];
 }
 
-export interface SagaDefinition<I = any> {
+/**
+ * `I` is the input as callers give it (checked with `input` at the edge);
+ * `P` is the input the saga runs on and every store keeps, after `protect`.
+ */
+export interface SagaDefinition<I = any, P = I> {
   /** e.g. "order-fulfillment"; also the DBOS workflow name (`saga.<type>`). */
   type: string;
   input: z.ZodType<I>;
+  /**
+   * Seals the input's personal data before the saga starts (SagaEngine.start),
+   * so DBOS's workflow input, SagaStarted and every event after it hold none
+   * in clear, whoever starts the saga. Given an input it already protected, it
+   * returns it unchanged (a retried start passes the stored one).
+   */
+  protect?: (input: unknown) => Promise<P>;
   /** The business id operators search by (an order id). */
-  businessKey: (input: I) => string;
+  businessKey: (input: P) => string;
   /** The flow. What it returns is the saga's output, recorded by SagaCompleted. */
-  run: (saga: SagaControl, input: I) => Promise<unknown>;
+  run: (saga: SagaControl, input: P) => Promise<unknown>;
 }
 
 /** What a saga's body can do; implemented by the engine inside the workflow. */

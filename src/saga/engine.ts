@@ -75,6 +75,7 @@ const WAITING: readonly SagaStatus[] = ['AWAITING_APPROVAL', 'FAILED', 'COMPENSA
  */
 export class SagaEngine {
   private readonly workflows = new Map<string, (envelope: SagaEnvelope) => Promise<SagaOutcome>>();
+  private readonly protectors = new Map<string, NonNullable<SagaDefinition['protect']>>();
 
   constructor(
     private readonly store: EventStore,
@@ -103,21 +104,30 @@ export class SagaEngine {
       { name: `saga.${definition.type}`, maxRecoveryAttempts: this.dispatch.maxRecoveryAttempts },
     );
     this.workflows.set(definition.type, workflow);
+    if (definition.protect) this.protectors.set(definition.type, definition.protect);
     return this;
+  }
+
+  /** The input as the saga of `type` stores it: its personal data sealed (the definition's `protect`). */
+  async protect(type: string, input: unknown): Promise<unknown> {
+    const protect = this.protectors.get(type);
+    return protect ? protect(input) : input;
   }
 
   /**
    * Start a saga with `sagaId` as its DBOS workflow id. Starting an id that
    * exists returns the existing saga (DBOS's idempotency). The handle's
-   * getResult() waits for the saga's outcome.
+   * getResult() waits for the saga's outcome. The input is protected first,
+   * so no personal data reaches DBOS's tables in clear.
    */
   async start(type: string, sagaId: string, input: unknown, options: { deadlineSeconds?: number } = {}): Promise<WorkflowHandle<SagaOutcome>> {
     const workflow = this.workflows.get(type);
     if (!workflow) throw new Error(`no saga type ${type}`);
+    const stored = await this.protect(type, input);
     const now = Date.now();
     const envelope: SagaEnvelope = {
       sagaId,
-      input,
+      input: stored,
       startedAt: new Date(now).toISOString(),
       deadline: new Date(now + (options.deadlineSeconds ?? this.deadlineSeconds) * 1000).toISOString(),
     };

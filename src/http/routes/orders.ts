@@ -1,10 +1,11 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Pool } from '../../db/pool';
 import { latestCorrelatedPosition } from '../../projections';
 import type { SagaEngine } from '../../saga/engine';
-import { OrderRequest, type OrderFulfillmentInput } from '../../sagas/order-fulfillment/input';
+import type { Privacy } from '../../privacy/privacy';
+import { OrderRequest, type SealedOrderInput } from '../../sagas/order-fulfillment/input';
 import { HttpProblem } from '../problem';
 import { preferredWaitMs } from '../read-your-writes';
 import { body, header } from '../validate';
@@ -26,40 +27,47 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export function orderRoutes(deps: { engine: SagaEngine; pool: Pool }): Router {
+interface RecordedRequest {
+  request_hash: string;
+  input: SealedOrderInput;
+}
+
+export function orderRoutes(deps: { engine: SagaEngine; pool: Pool; privacy: Privacy }): Router {
   const router = Router();
+
+  /**
+   * The request under `sagaId`, recorded now with its input sealed (the
+   * customer's data key is made here), or the one recorded first. `fresh`
+   * when this request recorded it.
+   */
+  async function recordRequest(sagaId: string, request: OrderRequest): Promise<RecordedRequest & { fresh: boolean }> {
+    const find = () => deps.pool.query<RecordedRequest>('SELECT request_hash, input FROM saga_requests WHERE saga_id = $1', [sagaId]);
+    const first = (await find()).rows[0];
+    if (first) return { ...first, fresh: false };
+    const input = (await deps.engine.protect('order-fulfillment', { ...request, orderId: randomUUID() })) as SealedOrderInput;
+    const hash = (await deps.privacy.fingerprint(request.customerId, canonical(request)))!;
+    const inserted = await deps.pool.query(
+      `INSERT INTO saga_requests (saga_id, saga_type, business_key, request_hash, input)
+       VALUES ($1, 'order-fulfillment', $2, $3, $4) ON CONFLICT DO NOTHING`,
+      [sagaId, input.orderId, hash, JSON.stringify(input)],
+    );
+    if (inserted.rowCount) return { request_hash: hash, input, fresh: true };
+    // A concurrent first request with this key won (what this one sealed stays unused).
+    return { ...(await find()).rows[0], fresh: false };
+  }
 
   /**
    * Start an order-fulfillment saga. The Idempotency-Key becomes the saga id:
    * the same key and body return the same saga; the same key with another
-   * body is refused.
+   * body is refused. Bodies are compared by a fingerprint keyed with the
+   * customer's data key, so no hash of their personal data outlives the key.
    */
   router.post('/orders', async (req, res) => {
     const key = header(IdempotencyKey, req, 'Idempotency-Key');
     const request = body(OrderRequest, req);
-    const hash = createHash('sha256').update(canonical(request)).digest('hex');
     const sagaId = key ?? randomUUID();
-    const fresh: OrderFulfillmentInput = { ...request, orderId: randomUUID() };
-    const { rows } = await deps.pool.query<{ request_hash: string; input: OrderFulfillmentInput }>(
-      `WITH ins AS (
-         INSERT INTO saga_requests (saga_id, saga_type, business_key, request_hash, input)
-         VALUES ($1, 'order-fulfillment', $2, $3, $4) ON CONFLICT DO NOTHING RETURNING request_hash, input)
-       SELECT request_hash, input FROM ins
-       UNION ALL SELECT request_hash, input FROM saga_requests WHERE saga_id = $1 AND NOT EXISTS (SELECT 1 FROM ins)`,
-      [sagaId, fresh.orderId, hash, JSON.stringify(fresh)],
-    );
-    // A concurrent first request with this key committed after this statement's
-    // snapshot was taken: the insert found the conflict but the select cannot
-    // see the row. A new statement (a new snapshot) can.
-    const existing =
-      rows[0] ??
-      (
-        await deps.pool.query<{ request_hash: string; input: OrderFulfillmentInput }>(
-          'SELECT request_hash, input FROM saga_requests WHERE saga_id = $1',
-          [sagaId],
-        )
-      ).rows[0];
-    if (existing.request_hash !== hash) {
+    const existing = await recordRequest(sagaId, request);
+    if (!existing.fresh && existing.request_hash !== (await deps.privacy.fingerprint(request.customerId, canonical(request)))) {
       throw new HttpProblem('idempotency-key-reused', `Idempotency-Key ${sagaId} was used for a different request`, {
         errors: [{ field: 'Idempotency-Key', message: 'already used with a different body' }],
       });
