@@ -49,9 +49,12 @@ export class Privacy {
 
   /** The token a reference stands for, or CustomerForgottenError (forgetting deletes the vault's rows). */
   async cardToken(customerId: string, ref: string): Promise<string> {
-    const { rows } = await this.pool.query<{ token: Sealed }>('SELECT token FROM card_vault WHERE card_ref = $1 AND customer_id = $2', [ref, customerId]);
-    if (!rows[0]) throw new CustomerForgottenError(customerId);
-    const token = openWith(await this.keyOf(customerId, { create: false }), rows[0].token);
+    const { rows } = await this.pool.query<{ token: Sealed; data_key: Buffer | null }>(
+      'SELECT v.token, k.data_key FROM card_vault v JOIN customer_keys k USING (customer_id) WHERE v.card_ref = $1 AND v.customer_id = $2',
+      [ref, customerId],
+    );
+    if (!rows[0]?.data_key) throw new CustomerForgottenError(customerId);
+    const token = openWith(rows[0].data_key, rows[0].token);
     if (typeof token !== 'string') throw new Error(`card ${ref} does not hold a token`);
     return token;
   }
