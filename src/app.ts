@@ -11,6 +11,7 @@ import { AppendNotifier, CommandHandler, EventRegistry, EventStore, SnapshotStor
 import { Fleet } from './fleet/fleet';
 import { assertRecoveryApi } from './fleet/recovery';
 import { createHttpApp } from './http/server';
+import { Privacy, privacyEvents } from './privacy';
 import { dbosLogger, type Logger } from './log';
 import { Metrics } from './metrics';
 import { startProcessManagers, type RunningProcessManagers } from './process-managers';
@@ -34,6 +35,8 @@ export interface App {
   engine: SagaEngine;
   providers: Providers;
   handler: CommandHandler;
+  /** Customers' data keys and the card vault: seals, reveals, forgets. */
+  privacy: Privacy;
   metrics: Metrics;
   processManagers: RunningProcessManagers;
   /** Read models: status and lag, waitForPosition, rebuilds, parked events. */
@@ -55,7 +58,7 @@ export const SAGA_QUEUE = 'sagas';
 const dbosVersion = (config: Config) => (config.orchestrates ? WORKFLOW_VERSION : `${WORKFLOW_VERSION}+read-side`);
 
 export function createRegistry(): EventRegistry {
-  return new EventRegistry([...domainEvents, ...sagaEvents]);
+  return new EventRegistry([...domainEvents, ...sagaEvents, ...privacyEvents]);
 }
 
 /**
@@ -94,6 +97,7 @@ export async function startApp(config: Config, log: Logger, options: StartOption
   const store = new EventStore(db.pool, createRegistry(), { onAppended: metrics.onAppended });
   const handler = new CommandHandler(store, new SnapshotStore(db.pool, config.snapshotEvery));
   const providers = createSimulators(db.pool);
+  const privacy = new Privacy(db.pool);
   if (config.simulateOutageAfterCapture) await setSwitch(db.pool, 'outage_after_capture', true);
 
   const executor = new StepExecutor({
@@ -123,7 +127,7 @@ export async function startApp(config: Config, log: Logger, options: StartOption
     orderFulfillment(providers, {
       approvalThreshold: config.approvalThreshold,
       approvalTimeoutSeconds: config.approvalTimeoutSeconds,
-    }),
+    }, privacy),
   );
   engine.register(orderReturn(providers));
   engine.register(travelBooking(providers));
@@ -184,6 +188,7 @@ export async function startApp(config: Config, log: Logger, options: StartOption
     engine,
     providers,
     handler,
+    privacy,
     metrics,
     processManagers,
     projections,
@@ -207,7 +212,7 @@ export async function startApp(config: Config, log: Logger, options: StartOption
     },
   };
   if (options.listen !== false) {
-    const http = createHttpApp({ config, store, handler, engine, pool: db.pool, log, metrics, projections, fleet });
+    const http = createHttpApp({ config, store, handler, engine, privacy, pool: db.pool, log, metrics, projections, fleet });
     app.server = await new Promise<Server>((resolve) => {
       const server = http.listen(config.port, config.host, () => resolve(server));
     });

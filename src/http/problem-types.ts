@@ -13,6 +13,7 @@ export const PROBLEM_TYPES = {
   conflict: { status: 409, title: 'Conflict', description: 'The action does not fit the current state of what it acts on.' },
   'business-rule': { status: 409, title: 'Rejected by a business rule', description: 'A domain rule refused the command; `code` says which. Nothing was written.' },
   'idempotency-key-reused': { status: 409, title: 'Idempotency key reused', description: 'The Idempotency-Key was already used with a different request.' },
+  'customer-forgotten': { status: 409, title: 'Customer forgotten', description: 'The customer was forgotten (their personal data erased): nothing new is taken under their id.' },
   'replay-failed': { status: 409, title: 'Replay failed', description: 'A parked event still fails when replayed.' },
   'payload-too-large': { status: 413, title: 'Payload too large', description: 'The body is larger than the API accepts (256 KB).' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type', description: 'Bodies are JSON: Content-Type application/json in UTF-8, identity, gzip, deflate or br encoding.' },

@@ -67,6 +67,7 @@ export function problemHandler(log: { error: (obj: object, msg: string) => void 
       const issues = (err as { issues: { path: PropertyKey[]; message: string }[] }).issues;
       return sendProblem(req, res, invalid(issues.map((i) => ({ field: fieldOf(i.path, 'body'), message: i.message }))));
     }
+    if (code === 'CUSTOMER_FORGOTTEN') return sendProblem(req, res, new HttpProblem('customer-forgotten', err.message));
     if ((err as { domainError?: boolean }).domainError) {
       return sendProblem(req, res, new HttpProblem('business-rule', err.message, { code }));
     }

@@ -132,6 +132,8 @@ const OrderSummarySchema = z.object({
   shipmentStatus: z.string(),
   trackingNumber: z.string().nullable(),
   sagaId: z.string().nullable(),
+  /** Sealed in the read model, opened for the answer: the address, or "[forgotten]" once its customer is. */
+  shippingAddress: z.unknown(),
   updatedAt: z.string(),
 });
 export const OrderSummaryBody = OrderSummarySchema;

@@ -8,6 +8,7 @@ import type { Pool } from '../db/pool';
 import type { CommandHandler, EventStore } from '../eventstore';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
+import type { Privacy } from '../privacy/privacy';
 import type { Projections } from '../projections';
 import { metricsRoutes } from '../metrics/route';
 import { WORKFLOW_VERSION } from '../release';
@@ -18,7 +19,9 @@ import { HttpProblem, problemHandler } from './problem';
 import { openApiDocument } from './openapi';
 import { describeRequestError, routePatternsOf } from './request-errors';
 import { route } from './route';
+import { revealPersonalData } from './reveal';
 import { securityHeaders } from './security';
+import { customerRoutes } from './routes/customers';
 import { fleetRoutes } from './routes/fleet';
 import { problemTypeRoutes } from './routes/problem-types';
 import { projectionRoutes } from './routes/projections';
@@ -34,6 +37,7 @@ export interface HttpDeps {
   store: EventStore;
   handler: CommandHandler;
   engine: SagaEngine;
+  privacy: Privacy;
   log: Logger;
   /** Serves GET /metrics when given. */
   metrics?: Metrics;
@@ -55,6 +59,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.disable('x-powered-by');
   app.use(securityHeaders(deps.config.corsOrigins));
   app.use(jsonBodies);
+  app.use(revealPersonalData(deps.privacy));
   // One limiter for every operator route: failures anywhere count against the address.
   const operator = requireToken(deps.config.adminToken, new FailedAuthLimiter(deps.config.authFailuresPerMinute));
 
@@ -106,6 +111,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.use(storeRoutes({ ...deps, operator }));
   app.use(readModelRoutes(deps));
   app.use(projectionRoutes({ ...deps, operator }));
+  app.use(customerRoutes({ ...deps, operator }));
   if (deps.metrics) app.use(metricsRoutes(deps.metrics));
   if (deps.fleet) app.use(fleetRoutes(deps.fleet));
   app.use(consoleRoutes());

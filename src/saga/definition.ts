@@ -67,14 +67,32 @@ export interface CompensationDefinition<R = unknown> {
   commands?: (ctx: CommitContext<R | undefined>) => CommandTarget[];
 }
 
-export interface SagaDefinition<I = any> {
+/**
+ * `I` is the input as callers give it (checked with `input` at the edge);
+ * `P` is the input the saga runs on and every store keeps, after `protect`.
+ */
+export interface SagaDefinition<I = any, P = I> {
   /** e.g. "order-fulfillment"; also the DBOS workflow name (`saga.<type>`). */
   type: string;
   input: z.ZodType<I>;
+  /**
+   * Seals the input's personal data before the saga starts (SagaEngine.start),
+   * so DBOS's workflow input, SagaStarted and every event after it hold none
+   * in clear, whoever starts the saga. Given an input it already protected, it
+   * returns it unchanged (a retried start passes the stored one).
+   */
+  protect?: (input: unknown) => Promise<P>;
+  /**
+   * How a start request is told apart from another under the same
+   * Idempotency-Key (its canonical JSON given): by default a SHA-256 of it.
+   * A saga with personal data keys it with the customer's data key, so the
+   * fingerprint says nothing once the customer is forgotten.
+   */
+  fingerprint?: (input: I, canonicalRequest: string) => Promise<string | undefined>;
   /** The business id operators search by (an order id). */
-  businessKey: (input: I) => string;
+  businessKey: (input: P) => string;
   /** The flow. What it returns is the saga's output, recorded by SagaCompleted. */
-  run: (saga: SagaControl, input: I) => Promise<unknown>;
+  run: (saga: SagaControl, input: P) => Promise<unknown>;
 }
 
 /** What each branch of `parallel` resolved to, by branch name. */

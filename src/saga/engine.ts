@@ -98,7 +98,7 @@ const WAITING: readonly SagaStatus[] = ['AWAITING_APPROVAL', 'FAILED', 'COMPENSA
 export class SagaEngine {
   private readonly workflows = new Map<string, (envelope: SagaEnvelope) => Promise<SagaOutcome>>();
   private readonly registered = new Map<string, SagaDefinition>();
-  /** How a saga starts the registered sagas it runs as steps. */
+  /** How a saga starts the registered sagas it runs as steps (input parsed and protected like any start). */
   private readonly children: ChildStarter = {
     invalid: (type, input) => {
       try {
@@ -108,8 +108,10 @@ export class SagaEngine {
         return (err as Error).message;
       }
     },
-    start: (type, childId, input, parent) =>
-      DBOS.startWorkflow(this.workflows.get(type)!, { workflowID: childId })(this.envelope(childId, this.parse(type, input), this.deadlineSeconds, parent)),
+    start: async (type, childId, input, parent) => {
+      const stored = await this.protect(type, this.parse(type, input));
+      return DBOS.startWorkflow(this.workflows.get(type)!, { workflowID: childId })(this.envelope(childId, stored, this.deadlineSeconds, parent));
+    },
   };
 
   constructor(
@@ -157,15 +159,24 @@ export class SagaEngine {
     return parsed.data;
   }
 
+  /** The (parsed) input as the saga of `type` stores it: its personal data sealed (the definition's `protect`). */
+  async protect(type: string, input: unknown): Promise<unknown> {
+    const protect = this.registered.get(type)?.protect;
+    return protect ? protect(input) : input;
+  }
+
   /**
    * Start a saga with `sagaId` as its DBOS workflow id. Starting an id that
    * exists returns the existing saga (DBOS's idempotency). The handle's
-   * getResult() waits for the saga's outcome.
+   * getResult() waits for the saga's outcome. The input is protected first,
+   * so no personal data reaches DBOS's tables in clear.
    */
-  async start(type: string, sagaId: string, input: unknown, options: { deadlineSeconds?: number } = {}): Promise<WorkflowHandle<SagaOutcome>> {
-    const parsed = this.parse(type, input);
-    const workflow = this.workflows.get(type)!;
-    const envelope = this.envelope(sagaId, parsed, options.deadlineSeconds ?? this.deadlineSeconds);
+  async start(type: string, sagaId: string, input: unknown, options: { deadlineSeconds?: number; stored?: boolean } = {}): Promise<WorkflowHandle<SagaOutcome>> {
+    // A stored input (a retried start) was parsed and protected when it was recorded.
+    const stored = options.stored ? input : await this.protect(type, this.parse(type, input));
+    const workflow = this.workflows.get(type);
+    if (!workflow) throw new UnknownSagaTypeError(type);
+    const envelope = this.envelope(sagaId, stored, options.deadlineSeconds ?? this.deadlineSeconds);
     const { queueName, applicationVersion, localCapacity } = this.dispatch;
     const here = !queueName || (localCapacity !== undefined && this.running < localCapacity);
     return DBOS.startWorkflow(workflow, {

@@ -61,8 +61,9 @@ async function submit(form: ReturnType<Page['locator']>): Promise<string> {
 }
 
 /** Fill the generated order-fulfillment form and start the saga. */
-async function startOrder(order: { quantity: number; unitPrice: number; card: string }): Promise<string> {
+async function startOrder(order: { quantity: number; unitPrice: number; card: string; customerId?: string }): Promise<string> {
   const form = await startForm('order-fulfillment');
+  if (order.customerId) await form.locator('input[name=customerId]').fill(order.customerId);
   await form.locator('input[name="items.0.sku"]').fill(SKU);
   await form.locator('input[name="items.0.quantity"]').fill(String(order.quantity));
   await form.locator('input[name="items.0.unitPrice"]').fill(String(order.unitPrice));
@@ -303,6 +304,32 @@ test('the fleet page shows this process with a live lease and the sagas it runs'
   await expect(row.textContent()).resolves.toContain('(this process)');
   await expect(page.locator('#fleet-summary').textContent()).resolves.toMatch(/1 live process;/);
   await screenshot('fleet');
+});
+
+// Last of the tests that start orders: the customer it forgets can place none after.
+test("forgets a saga's customer: the page then shows none of their personal data, and the saga still reads", async () => {
+  const customerId = `console-forget-${Date.now()}`;
+  const sagaId = await startOrder({ quantity: 1, unitPrice: 100, card: 'tok_visa', customerId });
+  await header().locator('[data-status=COMPLETED]').waitFor({ timeout: 15_000 });
+  const personal = ['Console Customer', '1 Main St'];
+  const pageText = () => page.locator('body').textContent();
+  for (const text of personal) await expect(pageText()).resolves.toContain(text);
+
+  await page.locator('#operator input[name=reason]').fill('customer asked to be forgotten');
+  page.once('dialog', (dialog) => void dialog.accept());
+  await page.locator('#operator button[data-action=forget]').click();
+  await page.locator('#action-log li.ok[data-action=forget]').waitFor();
+  await expect(page.locator('#events').textContent()).resolves.toContain('[forgotten]');
+  for (const text of personal) await expect(pageText()).resolves.not.toContain(text);
+  await screenshot('forgotten');
+
+  // A fresh load reads the same: nothing of theirs, the saga and its aggregates as they were.
+  await page.reload();
+  await header().locator('[data-status=COMPLETED]').waitFor();
+  await page.locator(`#aggregates [data-aggregate="order-${await businessKeyOf(sagaId)}"]`, { hasText: 'confirmed' }).waitFor();
+  for (const text of personal) await expect(pageText()).resolves.not.toContain(text);
+  const events = await http(app, 'GET', `/streams/customer-${customerId}`);
+  expect(events.body.events).toEqual([expect.objectContaining({ type: 'CustomerForgotten', data: expect.objectContaining({ reason: 'customer asked to be forgotten' }) })]);
 });
 
 test('no page threw an error or broke the content security policy', () => {

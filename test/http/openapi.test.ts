@@ -72,6 +72,10 @@ function callsFor({ path, method }: Operation): Call[] {
     'POST /sagas/{id}/cancel': [{ method, path: `/sagas/${sagaId}/cancel`, token: true, body: { actor: 'x'.repeat(101) } }],
     'POST /sagas/{id}/retry': [{ method, path: `/sagas/${sagaId}/retry`, token: true }],
     'POST /sagas/{id}/resolve': [{ method, path: `/sagas/${sagaId}/resolve`, token: true, body: {} }],
+    'POST /customers/{customerId}/forget': [
+      { method, path: '/customers/nobody-we-know/forget', token: true, body: { actor: 'dpo', reason: 'erasure request' } },
+      { method, path: '/customers/cust-1/forget', token: true, body: {} },
+    ],
     'POST /sagas/{id}/signals/{name}': [
       { method, path: `/sagas/${sagaId}/signals/go`, token: true, body: { payload: { any: 'json' } } },
       { method, path: '/sagas/nobody/signals/go', token: true, body: {} },

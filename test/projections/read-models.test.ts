@@ -45,6 +45,8 @@ test('GET /orders/:id, /orders, /inventory and /sagas answer from the read model
     total: 300,
     currency: 'EUR',
     customerId: 'cust-http',
+    // Sealed in the read model, opened by the API.
+    shippingAddress: orderBody().shippingAddress,
     lines: [{ sku: 'sku-http', quantity: 2, unitPrice: 150 }],
     paymentStatus: 'captured',
     shipmentStatus: 'booked',

@@ -109,7 +109,7 @@ test('a return on an order whose payment was never captured fails its first step
   // Built with commands, not a saga: placed and confirmed, but no payment recorded.
   const orderId = `manual-${++n}`;
   const streamId = `order-${orderId}`;
-  const place = { type: 'PlaceOrder', orderId, customerId: 'c', currency: 'EUR', items: [{ sku: 'sku-x', quantity: 1, unitPrice: 10 }], shippingAddress: orderBody().shippingAddress, sagaId: 'none' };
+  const place = { type: 'PlaceOrder', orderId, customerId: 'c', currency: 'EUR', items: [{ sku: 'sku-x', quantity: 1, unitPrice: 10 }], shippingAddress: await app.privacy.seal('c', orderBody().shippingAddress), sagaId: 'none' };
   await app.handler.handle([{ decider: orderDecider, streamId, command: place }]);
   await app.handler.handle([{ decider: orderDecider, streamId, command: { type: 'ConfirmOrder' } }]);
 

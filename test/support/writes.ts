@@ -6,6 +6,8 @@ const WRITTEN_TABLES = [
   'streams',
   'commands',
   'saga_requests',
+  'customer_keys',
+  'card_vault',
   'payment_requests',
   'payment_authorizations',
   'payment_captures',

@@ -43,6 +43,7 @@ export function operatorPanel(sagaId, { onActed }) {
     buttons[action] = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', 'data-action': action, onclick: () => act(action) }, spec.label));
   }
   buttons.fork = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', 'data-action': 'fork', onclick: () => act('fork') }, 'Fork'));
+  buttons.forget = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', 'data-action': 'forget', class: 'danger', onclick: () => forget() }, 'Forget customer'));
 
   const value = (/** @type {HTMLElement} */ el) => /** @type {HTMLInputElement} */ (el).value.trim();
 
@@ -72,6 +73,30 @@ export function operatorPanel(sagaId, { onActed }) {
     } finally {
       button.disabled = false;
       if (current) update(current);
+    }
+  }
+
+  /**
+   * GDPR erasure of the saga's customer (POST /customers/:id/forget): their
+   * data key is deleted, so their personal data reads "[forgotten]" from then
+   * on, here and everywhere. It cannot be undone: asks first, needs a reason.
+   */
+  async function forget() {
+    const customerId = current?.input?.customerId;
+    if (typeof customerId !== 'string') return;
+    const who = value(actor) || 'operator';
+    const why = value(reason);
+    if (!why) return entry('error', 'forget', ['give a reason first: it is recorded with the erasure']);
+    if (!window.confirm(`Forget customer ${customerId}? Their personal data becomes unreadable everywhere, for good.`)) return;
+    buttons.forget.disabled = true;
+    try {
+      const res = await authorized('POST', `/customers/${encodeURIComponent(customerId)}/forget`, { actor: who, reason: why });
+      entry('ok', 'forget', [`customer ${customerId} forgotten at ${time(res.forgottenAt)}`]);
+      onActed();
+    } catch (err) {
+      entry('error', 'forget', [explain('forget', err)]);
+    } finally {
+      buttons.forget.disabled = false;
     }
   }
 
@@ -110,6 +135,9 @@ export function operatorPanel(sagaId, { onActed }) {
     const forkable = (saga.status === 'COMPLETED' || saga.status === 'COMPENSATED') && names.length > 0;
     buttons.fork.disabled = !forkable;
     buttons.fork.title = forkable ? 'Re-run this saga from the chosen step as a new saga (DBOS fork)' : 'only a COMPLETED or COMPENSATED saga';
+    const customerId = saga.input?.customerId;
+    buttons.forget.hidden = typeof customerId !== 'string';
+    buttons.forget.title = `Erase customer ${customerId}'s personal data (GDPR); needs a reason`;
   }
 
   const el = h('section', { class: 'operator panel', id: 'operator' },
@@ -121,6 +149,7 @@ export function operatorPanel(sagaId, { onActed }) {
     h('div', { class: 'row buttons' },
       Object.keys(ACTIONS).map((a) => buttons[a]),
       h('span', { class: 'fork' }, h('label', null, 'from step', forkStep), buttons.fork),
+      buttons.forget,
     ),
     log,
   );
@@ -133,7 +162,7 @@ export function operatorPanel(sagaId, { onActed }) {
  */
 function explain(action, err) {
   if (!(err instanceof ApiError)) return String(err);
-  if (err.routeMissing) return `not available: this server has no POST /sagas/:id/${action} yet`;
+  if (err.routeMissing) return `not available: this server has no route for ${action} yet`;
   const fields = err.problem.errors?.map((e) => `${e.field}: ${e.message}`).join('; ');
   return `${err.message}${fields ? ` (${fields})` : ''}`;
 }

@@ -38,7 +38,9 @@ export function mountSagaDetail(container, { id }) {
   const poller = poll(
     async () => {
       const next = /** @type {SagaDetail} */ (await getJson(`/sagas/${encodeURIComponent(sagaId)}`));
-      const moved = !saga || next.version !== saga.version || next.workflow?.status !== saga.workflow?.status;
+      // The input also changes without a new event: once its customer is forgotten it reads "[forgotten]".
+      const moved =
+        !saga || next.version !== saga.version || next.workflow?.status !== saga.workflow?.status || JSON.stringify(next.input) !== JSON.stringify(saga.input);
       saga = next;
       state.textContent = `live · updated ${new Date().toLocaleTimeString([], { hour12: false })}`;
       state.classList.remove('error');

@@ -1,16 +1,21 @@
 import { z } from 'zod';
+import { Sealed } from '../../privacy/sealed';
 import { Currency, Id, Reason } from '../shared';
-import { OrderItem, ShippingAddress } from './events';
+import { OrderItem } from './events';
 import { MAX_ORDER_LINES } from './lines';
 
-/** The total is not an input: the decider computes it from the lines. */
+/**
+ * The total is not an input: the decider computes it from the lines. The
+ * address is personal data: only a sealed one is taken (the saga's input is
+ * sealed before it starts), and nothing here depends on what it says.
+ */
 export const PlaceOrder = z.object({
   type: z.literal('PlaceOrder'),
   orderId: Id,
   customerId: Id,
   currency: Currency,
   items: z.array(OrderItem).min(1).max(MAX_ORDER_LINES),
-  shippingAddress: ShippingAddress,
+  shippingAddress: Sealed,
   sagaId: Id,
 });
 export const ConfirmOrder = z.object({ type: z.literal('ConfirmOrder') });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineEvent, type EventOf } from '../../eventstore/registry';
+import { Sealed } from '../../privacy/sealed';
 import { ShippingAddress as CarrierAddress } from '../../providers/carrier';
 import { Currency, Id, Money, Reason } from '../shared';
 import { OrderItem } from './lines';
@@ -18,7 +19,12 @@ export const OrderPlaced = defineEvent(
     currency: Currency,
     items: z.array(OrderItem).min(1),
     total: Money,
-    shippingAddress: ShippingAddress,
+    /**
+     * Sealed with the customer's key (PlaceOrder takes nothing else). Events
+     * recorded before addresses were sealed hold it in clear and are read as
+     * they are: history is never rewritten.
+     */
+    shippingAddress: z.union([Sealed, ShippingAddress]),
     sagaId: Id,
   }),
 );

@@ -39,6 +39,8 @@ export interface OrderSummary {
   total: number;
   currency: string | null;
   customerId: string | null;
+  /** Sealed as the event holds it; readers reveal it (the API shows it opened, or "[forgotten]"). */
+  shippingAddress: unknown;
   lines: OrderItem[];
   paymentStatus: PaymentStatus;
   shipmentStatus: ShipmentStatus;
@@ -83,6 +85,7 @@ export function orderSummaryOf(orderId: string, state: OrderSummaryState): Order
     total: order.total,
     currency: order.currency,
     customerId: order.customerId,
+    shippingAddress: state.order.status === 'none' ? null : state.order.order.shippingAddress,
     lines: order.items,
     paymentStatus: paymentView(state.payment).status,
     shipmentStatus: shipment.status,
@@ -94,7 +97,8 @@ export function orderSummaryOf(orderId: string, state: OrderSummaryState): Order
 
 export const orderSummaryProjection = documentProjection<OrderSummaryState>({
   name: ORDER_SUMMARY,
-  rulesVersion: 1,
+  // 2: the shipping address.
+  rulesVersion: 2,
   table: 'rm_order_summaries',
   keyColumn: 'order_id',
   categories: ['order', 'payment', 'shipment'],
@@ -104,6 +108,7 @@ export const orderSummaryProjection = documentProjection<OrderSummaryState>({
     total: 'bigint',
     currency: 'text',
     customer_id: 'text',
+    shipping_address: 'jsonb',
     lines: 'jsonb',
     payment_status: 'text',
     shipment_status: 'text',
@@ -118,6 +123,7 @@ export const orderSummaryProjection = documentProjection<OrderSummaryState>({
       total: s.total,
       currency: s.currency,
       customer_id: s.customerId,
+      shipping_address: s.shippingAddress,
       lines: s.lines,
       payment_status: s.paymentStatus,
       shipment_status: s.shipmentStatus,
@@ -128,7 +134,7 @@ export const orderSummaryProjection = documentProjection<OrderSummaryState>({
   },
 });
 
-const SELECT = `SELECT order_id, status, total, currency, customer_id, lines, payment_status, shipment_status,
+const SELECT = `SELECT order_id, status, total, currency, customer_id, shipping_address, lines, payment_status, shipment_status,
   tracking_number, saga_id, updated_at FROM rm_order_summaries WHERE version = ${liveVersionOf(ORDER_SUMMARY)}`;
 
 interface Row {
@@ -137,6 +143,7 @@ interface Row {
   total: number;
   currency: string | null;
   customer_id: string | null;
+  shipping_address: unknown;
   lines: OrderItem[];
   payment_status: PaymentStatus;
   shipment_status: ShipmentStatus;
@@ -151,6 +158,7 @@ const toSummary = (r: Row): OrderSummary => ({
   total: r.total,
   currency: r.currency,
   customerId: r.customer_id,
+  shippingAddress: r.shipping_address,
   lines: r.lines,
   paymentStatus: r.payment_status,
   shipmentStatus: r.shipment_status,

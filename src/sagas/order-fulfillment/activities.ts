@@ -10,17 +10,22 @@ import {
   shipmentStreamId,
   shipmentView,
 } from '../../domain';
-import type { Providers } from '../../providers';
+import type { Privacy } from '../../privacy/privacy';
+import { ShippingAddress, type Providers } from '../../providers';
 import type { StepDefinition } from '../../saga/definition';
-import { orderTotal, type OrderFulfillmentInput } from './input';
+import { orderTotal, type SealedOrderInput } from './input';
 
 /**
  * The steps of order fulfillment and their undos. A step commits domain
  * commands, or calls a provider (with the step's idempotency key) and commits
  * what the provider did. Every undo first checks there is something to undo.
+ *
+ * Personal data is opened only inside the calls that hand it to a provider,
+ * never recorded: a forgotten customer's order fails there as a business
+ * failure (CUSTOMER_FORGOTTEN) and compensates.
  */
-export function orderActivities(providers: Providers, input: OrderFulfillmentInput) {
-  const { orderId } = input;
+export function orderActivities(providers: Providers, privacy: Privacy, input: SealedOrderInput) {
+  const { orderId, customerId } = input;
   const order = orderStreamId(orderId);
   const payment = paymentStreamId(orderId);
   const shipment = shipmentStreamId(orderId);
@@ -66,13 +71,13 @@ export function orderActivities(providers: Providers, input: OrderFulfillmentInp
   };
 
   const authorizePayment: StepDefinition<{ authorizationId: string }> = {
-    call: (ctx) =>
+    call: async (ctx) =>
       providers.payments.authorize({
         idempotencyKey: ctx.idempotencyKey,
         orderId,
         amount: total,
         currency: input.currency,
-        token: input.payment.token,
+        token: await privacy.cardToken(customerId, input.payment.cardRef),
       }),
     commands: ({ result }) => [
       {
@@ -98,11 +103,11 @@ export function orderActivities(providers: Providers, input: OrderFulfillmentInp
   };
 
   const bookShipment: StepDefinition<{ bookingId: string; trackingNumber: string }> = {
-    call: (ctx) =>
+    call: async (ctx) =>
       providers.carrier.book({
         idempotencyKey: ctx.idempotencyKey,
         orderId,
-        address: input.shippingAddress,
+        address: await privacy.open(input.shippingAddress, ShippingAddress),
         items: input.items.map(({ sku, quantity }) => ({ sku, quantity })),
       }),
     commands: ({ result }) => [{ decider: shipmentDecider, streamId: shipment, command: { type: 'RecordBooking', ...result } }],

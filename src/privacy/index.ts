@@ -1,0 +1,4 @@
+export * from './events';
+export * from './forget';
+export * from './privacy';
+export * from './sealed';
