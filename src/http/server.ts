@@ -11,7 +11,7 @@ import type { Projections } from '../projections';
 import { metricsRoutes } from '../metrics/route';
 import { WORKFLOW_VERSION } from '../release';
 import type { SagaEngine } from '../saga/engine';
-import { FailedAuthLimiter, requireToken } from './auth';
+import { accessControl, FailedAuthLimiter } from './auth';
 import { jsonBodies } from './body';
 import { HttpProblem, problemHandler } from './problem';
 import { describeRequestError, routePatternsOf } from './request-errors';
@@ -44,8 +44,11 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.disable('x-powered-by');
   app.use(securityHeaders(deps.config.corsOrigins));
   app.use(jsonBodies);
-  // One limiter for every operator route: failures anywhere count against the address.
-  const operator = requireToken(deps.config.adminToken, new FailedAuthLimiter(deps.config.authFailuresPerMinute));
+  // Which credential each route needs (README "HTTP API"); one limiter for all: failures anywhere count against the address.
+  const access = accessControl(
+    { adminToken: deps.config.adminToken, clientToken: deps.config.clientToken },
+    new FailedAuthLimiter(deps.config.authFailuresPerMinute),
+  );
 
   app.get('/health', async (_req, res) => {
     const database = await deps.pool.query('SELECT 1').then(
@@ -63,12 +66,12 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     });
   });
 
-  app.use(orderRoutes(deps));
-  app.use(returnRoutes(deps));
-  app.use(sagaRoutes({ ...deps, operator }));
-  app.use(storeRoutes({ ...deps, operator }));
-  app.use(readModelRoutes(deps));
-  app.use(projectionRoutes({ ...deps, operator }));
+  app.use(orderRoutes({ ...deps, access }));
+  app.use(returnRoutes({ ...deps, access }));
+  app.use(sagaRoutes({ ...deps, access }));
+  app.use(storeRoutes({ ...deps, access }));
+  app.use(readModelRoutes({ ...deps, access }));
+  app.use(projectionRoutes({ ...deps, access }));
   if (deps.metrics) app.use(metricsRoutes(deps.metrics));
   if (deps.fleet) app.use(fleetRoutes(deps.fleet));
   app.use(consoleRoutes());

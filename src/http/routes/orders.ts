@@ -5,6 +5,7 @@ import type { Pool } from '../../db/pool';
 import { latestCorrelatedPosition } from '../../projections';
 import type { SagaEngine } from '../../saga/engine';
 import { OrderRequest, type OrderFulfillmentInput } from '../../sagas/order-fulfillment/input';
+import type { Access } from '../auth';
 import { HttpProblem } from '../problem';
 import { preferredWaitMs } from '../read-your-writes';
 import { body, header } from '../validate';
@@ -26,7 +27,7 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export function orderRoutes(deps: { engine: SagaEngine; pool: Pool }): Router {
+export function orderRoutes(deps: { engine: SagaEngine; pool: Pool; access: Access }): Router {
   const router = Router();
 
   /**
@@ -34,7 +35,7 @@ export function orderRoutes(deps: { engine: SagaEngine; pool: Pool }): Router {
    * the same key and body return the same saga; the same key with another
    * body is refused.
    */
-  router.post('/orders', async (req, res) => {
+  router.post('/orders', deps.access.client, async (req, res) => {
     const key = header(IdempotencyKey, req, 'Idempotency-Key');
     const request = body(OrderRequest, req);
     const hash = createHash('sha256').update(canonical(request)).digest('hex');

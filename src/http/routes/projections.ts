@@ -1,6 +1,7 @@
-import { Router, type RequestHandler } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import type { Projections } from '../../projections';
+import type { Access } from '../auth';
 import { HttpProblem } from '../problem';
 import { params, query } from '../validate';
 
@@ -12,7 +13,7 @@ const DeadLetterQuery = z.object({
 });
 
 /** Operations on the read side: status and lag, parked events, rebuilds. */
-export function projectionRoutes(deps: { projections: Projections; operator: RequestHandler }): Router {
+export function projectionRoutes(deps: { projections: Projections; access: Access }): Router {
   const router = Router();
   const { projections } = deps;
 
@@ -25,13 +26,13 @@ export function projectionRoutes(deps: { projections: Projections; operator: Req
     res.json({ projections: await projections.status() });
   });
 
-  router.get('/projections/:name/dead-letters', async (req, res) => {
+  router.get('/projections/:name/dead-letters', deps.access.reader, async (req, res) => {
     const name = known(params(NameParams, req).name);
     const { all, limit } = query(DeadLetterQuery, req);
     res.json({ projection: name, deadLetters: await projections.deadLetters(name, { includeReplayed: all, limit }) });
   });
 
-  router.post('/projections/:name/dead-letters/:position/replay', deps.operator, async (req, res) => {
+  router.post('/projections/:name/dead-letters/:position/replay', deps.access.operator, async (req, res) => {
     const { name, position } = params(ReplayParams, req);
     known(name);
     const results = await projections.replay(name, position);
@@ -43,7 +44,7 @@ export function projectionRoutes(deps: { projections: Projections; operator: Req
     res.json({ projection: name, position, results });
   });
 
-  router.post('/projections/:name/rebuild', deps.operator, async (req, res) => {
+  router.post('/projections/:name/rebuild', deps.access.operator, async (req, res) => {
     const name = known(params(NameParams, req).name);
     const { version, started } = await projections.rebuild(name);
     res.status(202).location('/projections').json({ projection: name, version, status: 'rebuilding', started });

@@ -10,6 +10,7 @@ import {
   STOCK_LEVELS,
   type Projections,
 } from '../../projections';
+import type { Access } from '../auth';
 import { HttpProblem } from '../problem';
 import { awaitProjection } from '../read-your-writes';
 import { params, query } from '../validate';
@@ -23,11 +24,11 @@ const OrderQuery = z.object({
 const InventoryQuery = z.object({ limit: z.coerce.number().int().min(1).max(5000).default(1000) });
 
 /** Queries served by the read models (projections), never by folding streams. */
-export function readModelRoutes(deps: { pool: Pool; projections: Projections }): Router {
+export function readModelRoutes(deps: { pool: Pool; projections: Projections; access: Access }): Router {
   const router = Router();
   const { pool, projections } = deps;
 
-  router.get('/orders/:id', async (req, res) => {
+  router.get('/orders/:id', deps.access.reader, async (req, res) => {
     const { id } = params(OrderParams, req);
     await awaitProjection(req, projections, ORDER_SUMMARY);
     const order = await findOrderSummary(pool, id);
@@ -35,7 +36,7 @@ export function readModelRoutes(deps: { pool: Pool; projections: Projections }):
     res.json(order);
   });
 
-  router.get('/orders', async (req, res) => {
+  router.get('/orders', deps.access.reader, async (req, res) => {
     const filter = query(OrderQuery, req);
     await awaitProjection(req, projections, ORDER_SUMMARY);
     res.json({ orders: await listOrderSummaries(pool, filter) });

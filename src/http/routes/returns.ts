@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { orderDecider, orderStreamId } from '../../domain';
 import type { CommandHandler, EventStore } from '../../eventstore';
 import { returnSagaId } from '../../process-managers';
+import type { Access } from '../auth';
 import { HttpProblem } from '../problem';
 import { body, header, params } from '../validate';
 
@@ -13,7 +14,7 @@ const IdempotencyKey = z
   .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'up to 128 letters, digits, ".", "_", ":" or "-"')
   .optional();
 
-export function returnRoutes(deps: { store: EventStore; handler: CommandHandler }): Router {
+export function returnRoutes(deps: { store: EventStore; handler: CommandHandler; access: Access }): Router {
   const router = Router();
 
   /**
@@ -22,7 +23,7 @@ export function returnRoutes(deps: { store: EventStore; handler: CommandHandler 
    * event's id, so it is known (and linked) before the saga exists. An
    * Idempotency-Key makes a retried request answer the same.
    */
-  router.post('/orders/:id/return', async (req, res) => {
+  router.post('/orders/:id/return', deps.access.client, async (req, res) => {
     const { id } = params(OrderParams, req);
     const key = header(IdempotencyKey, req, 'Idempotency-Key');
     const { reason } = body(ReturnBody, req);

@@ -1,5 +1,5 @@
 import { DBOS } from '@dbos-inc/dbos-sdk';
-import { Router, type RequestHandler } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import type { EventStore } from '../../eventstore';
 import { listSagaOverviews, SAGA_OVERVIEW, type Projections } from '../../projections';
@@ -7,6 +7,7 @@ import type { ControlMessage } from '../../saga/definition';
 import type { SagaEngine } from '../../saga/engine';
 import { sagaStreamId } from '../../saga/events';
 import { foldSaga, SAGA_STATUSES } from '../../saga/state';
+import type { Access } from '../auth';
 import { HttpProblem } from '../problem';
 import { awaitProjection } from '../read-your-writes';
 import { body, header, params, query } from '../validate';
@@ -27,10 +28,10 @@ const ResolveBody = ActionBody.extend({ reason: z.string().min(1).max(1000) });
 const ForkBody = ActionBody.extend({ fromStep: z.union([z.number().int().min(0), z.string().min(1).max(100)]) });
 const ForkId = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'up to 128 letters, digits, ".", "_", ":" or "-"').optional();
 
-export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; projections: Projections; operator: RequestHandler }): Router {
+export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; projections: Projections; access: Access }): Router {
   const router = Router();
 
-  router.get('/sagas/:id', async (req, res) => {
+  router.get('/sagas/:id', deps.access.reader, async (req, res) => {
     const { id } = params(SagaParams, req);
     const events = await deps.store.readStream(sagaStreamId(id));
     const view = foldSaga(id, events);
@@ -51,14 +52,14 @@ export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; projec
   });
 
   // Served by the saga-overview projection; `?after=<position>` waits for it (read-your-writes).
-  router.get('/sagas', async (req, res) => {
+  router.get('/sagas', deps.access.reader, async (req, res) => {
     const { orderId, businessKey, ...q } = query(ListQuery, req);
     await awaitProjection(req, deps.projections, SAGA_OVERVIEW);
     res.json({ sagas: await listSagaOverviews(deps.store.pool, { ...q, businessKey: businessKey ?? orderId }) });
   });
 
   const act = (action: ControlMessage['action'], schema: z.ZodType<{ actor: string; reason?: string }>) =>
-    router.post(`/sagas/:id/${action}`, deps.operator, async (req, res) => {
+    router.post(`/sagas/:id/${action}`, deps.access.operator, async (req, res) => {
       const { id } = params(SagaParams, req);
       const { actor, reason } = body(schema, req);
       const view = await deps.engine.act(id, { action, actor, reason });
@@ -75,7 +76,7 @@ export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; projec
    * semantics in src/saga/fork.ts). `fromStep` is a DBOS step id or a step
    * name. An Idempotency-Key becomes the new saga's id: a retry forks once.
    */
-  router.post('/sagas/:id/fork', deps.operator, async (req, res) => {
+  router.post('/sagas/:id/fork', deps.access.operator, async (req, res) => {
     const { id } = params(SagaParams, req);
     const newSagaId = header(ForkId, req, 'Idempotency-Key');
     const request = body(ForkBody, req);

@@ -1,8 +1,9 @@
-import { Router, type RequestHandler } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import { deciders, views, type DomainCategory } from '../../domain';
 import { loadAggregate, type AnyDecider, type CommandHandler, type EventStore, type RecordedEvent } from '../../eventstore';
 import { Sku } from '../../domain/shared';
+import type { Access } from '../auth';
 import { HttpProblem } from '../problem';
 import { body, params, query } from '../validate';
 
@@ -28,11 +29,11 @@ const eventJson = (e: RecordedEvent) => ({
   ...(e.decodeError ? { decodeError: e.decodeError } : {}),
 });
 
-export function storeRoutes(deps: { store: EventStore; handler: CommandHandler; operator: RequestHandler }): Router {
+export function storeRoutes(deps: { store: EventStore; handler: CommandHandler; access: Access }): Router {
   const router = Router();
   const { store, handler } = deps;
 
-  router.get('/streams/:streamId', async (req, res) => {
+  router.get('/streams/:streamId', deps.access.reader, async (req, res) => {
     const { streamId } = params(z.object({ streamId: z.string().min(1).max(200) }), req);
     const q = query(z.object({ fromVersion: z.coerce.number().int().min(1).default(1), limit: z.coerce.number().int().min(1).max(1000).default(1000) }), req);
     const version = await store.streamVersion(streamId);
@@ -41,7 +42,7 @@ export function storeRoutes(deps: { store: EventStore; handler: CommandHandler; 
     res.json({ streamId, version, events: events.map(eventJson) });
   });
 
-  router.get('/events', async (req, res) => {
+  router.get('/events', deps.access.reader, async (req, res) => {
     const q = query(z.object({ after: Checkpoint.default({ txid: '0', position: 0 }), limit: z.coerce.number().int().min(1).max(1000).default(100) }), req);
     const events = await store.readAll(q.after, q.limit);
     const last = events[events.length - 1];
@@ -54,7 +55,7 @@ export function storeRoutes(deps: { store: EventStore; handler: CommandHandler; 
     .object({ asOf: z.iso.datetime({ offset: true }).optional(), version: z.coerce.number().int().min(0).optional() })
     .refine((q) => !(q.asOf && q.version !== undefined), { message: 'give asOf or version, not both', path: ['asOf'] });
 
-  router.get('/aggregates/:type/:id', async (req, res) => {
+  router.get('/aggregates/:type/:id', deps.access.reader, async (req, res) => {
     const { type, id } = params(AggregateParams, req);
     const q = query(AsOf, req);
     const streamId = `${type}-${id}`;
@@ -68,7 +69,7 @@ export function storeRoutes(deps: { store: EventStore; handler: CommandHandler; 
     res.json({ type, id, streamId, version: loaded.version, ...(q.asOf ? { asOf: q.asOf } : {}), state: view });
   });
 
-  router.post('/inventory/:sku/stock', deps.operator, async (req, res) => {
+  router.post('/inventory/:sku/stock', deps.access.operator, async (req, res) => {
     const { sku } = params(z.object({ sku: Sku }), req);
     const { quantity } = body(z.object({ quantity: z.number().int().positive() }), req);
     const streamId = `inventory-${sku}`;
