@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { setSwitch } from '../../src/providers';
-import { http, startTestApp, ADMIN_TOKEN, type TestApp } from '../support/app';
+import { http, startTestApp, ADMIN_TOKEN, CLIENT_TOKEN, type TestApp } from '../support/app';
 import { ARTIFACTS, launchBrowser, type Browser } from './browser';
 
 /**
@@ -25,7 +25,21 @@ beforeAll(async () => {
   ]);
   expect((await http(app, 'POST', `/inventory/${SKU}/stock`, { body: { quantity: 100 }, token: true })).status).toBe(200);
   page = await newPage();
+  // The operator's tab: the first read is refused, the console asks, and keeps the token for the tab.
+  await page.goto(`${app.url}/console/#/sagas`);
+  await enterToken(page, ADMIN_TOKEN);
 }, 10 * 60_000);
+
+/** Answer the console's token dialog; returns what it said when it asked. */
+async function enterToken(p: Page, value: string): Promise<string> {
+  const dialog = p.locator('#token-dialog');
+  await dialog.locator('input[name=token]').waitFor();
+  const asked = (await dialog.locator('.token-message').textContent()) ?? '';
+  await dialog.locator('input[name=token]').fill(value);
+  await dialog.getByRole('button', { name: 'Use token' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+  return asked;
+}
 
 /** A new tab (its own sessionStorage, so no token yet), its errors collected. */
 async function newPage(): Promise<Page> {
@@ -59,19 +73,22 @@ async function startOrder(order: { quantity: number; unitPrice: number; card: st
 
 const businessKeyOf = async (sagaId: string) => (await http(app, 'GET', `/sagas/${sagaId}`)).body.businessKey as string;
 
-test("a newcomer's first click: the form's defaults on a SKU with no stock add stock first, and the saga completes", async () => {
+test("a newcomer's first click: the console asks for a token to read; with a client's, the form's defaults add stock first (asking for the operator's token), and the saga completes", async () => {
   const tab = await newPage();
   try {
     await tab.goto(`${app.url}/console/#/sagas`);
+    // Reading sagas needs a credential: the console asks on the first refusal, and the list then loads.
+    expect(await enterToken(tab, CLIENT_TOKEN)).toMatch(/CLIENT_TOKEN/);
+    await tab.locator('table.sagas tbody tr').first().waitFor();
+    await expect(tab.locator('#token-state').textContent()).resolves.toContain('token set');
     await tab.locator('details.new-order > summary').click();
     const form = tab.locator('#new-order');
     const sku = await form.locator('input[name=sku]').inputValue();
     expect((await http(app, 'GET', `/aggregates/inventory/${sku}`)).status).toBe(404);
     await expect(form.locator('input[name=topUp]').isChecked()).resolves.toBe(true);
     await form.getByRole('button', { name: 'Start saga' }).click();
-    // Adding stock is an operator action: the token is asked for.
-    await tab.locator('#token-dialog input[name=token]').fill(ADMIN_TOKEN);
-    await tab.locator('#token-dialog').getByRole('button', { name: 'Use token' }).click();
+    // Adding stock is an operator action: a client's token is not enough (403), the operator's is asked for.
+    expect(await enterToken(tab, ADMIN_TOKEN)).toMatch(/operator token \(ADMIN_TOKEN\)/);
     await tab.waitForURL(/#\/sagas\/[^/?]+$/);
     await tab.locator('#saga-header [data-status=COMPLETED]').waitFor({ timeout: 15_000 });
     const inventory = await http(app, 'GET', `/aggregates/inventory/${sku}`);
@@ -132,8 +149,6 @@ test("a declined card: the compensation trail in its own lane, in reverse order"
   // Fork it from reserveStock: a new saga, linked both ways, that meets the same declined card.
   await page.locator('#operator select[name=fromStep]').selectOption('reserveStock');
   await page.locator('#operator button[data-action=fork]').click();
-  await page.locator('#token-dialog input[name=token]').fill(ADMIN_TOKEN);
-  await page.locator('#token-dialog').getByRole('button', { name: 'Use token' }).click();
   await page.locator('#action-log li.ok[data-action=fork] a').click();
   await page.locator('#timeline .row[data-type=SagaForked]').waitFor();
   await header().locator('[data-status=COMPENSATED]').waitFor({ timeout: 15_000 });

@@ -1,7 +1,7 @@
 // @ts-check
-import { ApiError, request } from './api.js';
+import { ApiError } from './api.js';
 import { h } from './dom.js';
-import { authorized } from './token.js';
+import { authorized, getJson } from './token.js';
 
 /**
  * Start an order-fulfillment saga from the console (POST /orders), and top up
@@ -41,7 +41,7 @@ export function newOrderPanel() {
     };
     try {
       if (f.get('topUp')) await ensureStock(body.items[0].sku, body.items[0].quantity);
-      const started = await request('POST', '/orders', { body, headers: { 'idempotency-key': idempotencyKey } });
+      const started = await authorized('POST', '/orders', { body, headers: { 'idempotency-key': idempotencyKey } });
       idempotencyKey = crypto.randomUUID();
       location.hash = `#/sagas/${encodeURIComponent(started.sagaId)}`;
     } catch (err) {
@@ -57,14 +57,14 @@ export function newOrderPanel() {
   async function ensureStock(sku, quantity) {
     let available = 0;
     try {
-      const inv = await request('GET', `/aggregates/inventory/${encodeURIComponent(sku)}`);
+      const inv = await getJson(`/aggregates/inventory/${encodeURIComponent(sku)}`);
       available = Number(inv.state?.available ?? 0);
     } catch (err) {
       // No stream yet: a SKU nobody has stocked.
       if (!(err instanceof ApiError && err.status === 404)) throw err;
     }
     if (available >= quantity) return;
-    const res = await authorized('POST', `/inventory/${encodeURIComponent(sku)}/stock`, { quantity: Math.max(TOP_UP, quantity - available) });
+    const res = await authorized('POST', `/inventory/${encodeURIComponent(sku)}/stock`, { body: { quantity: Math.max(TOP_UP, quantity - available) } });
     result.className = 'result ok';
     result.textContent = `${sku}: added stock, on hand ${res.state.onHand}, available ${res.state.available}`;
   }
@@ -75,7 +75,7 @@ export function newOrderPanel() {
     const f = new FormData(/** @type {HTMLFormElement} */ (e.target));
     const sku = /** @type {HTMLInputElement} */ (skuInput).value;
     try {
-      const res = await authorized('POST', `/inventory/${encodeURIComponent(sku)}/stock`, { quantity: Number(f.get('stock')) });
+      const res = await authorized('POST', `/inventory/${encodeURIComponent(sku)}/stock`, { body: { quantity: Number(f.get('stock')) } });
       result.className = 'result ok';
       result.textContent = `${sku}: on hand ${res.state.onHand}, available ${res.state.available}`;
     } catch (err) {
@@ -100,7 +100,7 @@ export function newOrderPanel() {
       h('label', null, 'Unit price', h('input', { name: 'unitPrice', type: 'number', min: 1, value: 100, required: true, class: 'num' })),
       h('label', null, 'Card', h('select', { name: 'card' }, CARDS.map(([value, label]) => h('option', { value }, label)))),
       h('label', null, 'Country', h('select', { name: 'country' }, h('option', { value: 'DE' }, 'DE'), h('option', { value: 'XX' }, 'XX: carrier refuses'))),
-      h('label', { class: 'inline', title: `Reads the SKU's stock first; when fewer than the quantity are available, adds what is missing (at least ${TOP_UP}). Adding stock is an operator action: it asks for the ADMIN_TOKEN.` },
+      h('label', { class: 'inline', title: `Reads the SKU's stock first; when fewer than the quantity are available, adds what is missing (at least ${TOP_UP}). Adding stock is an operator action: it asks for the ADMIN_TOKEN when the token held is a client's.` },
         h('input', { type: 'checkbox', name: 'topUp', checked: true }), 'add stock when short (operator)'),
       h('button', { class: 'primary', type: 'submit' }, 'Start saga'),
     ),

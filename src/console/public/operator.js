@@ -57,7 +57,7 @@ export function operatorPanel(sagaId, { onActed }) {
     button.disabled = true;
     following = undefined;
     try {
-      const res = await authorized('POST', `/sagas/${encodeURIComponent(sagaId)}/${action}`, body);
+      const res = await authorized('POST', `/sagas/${encodeURIComponent(sagaId)}/${action}`, { body });
       if (action === 'fork') {
         const forked = res?.sagaId && res.sagaId !== sagaId ? res.sagaId : undefined;
         entry('ok', action, ['accepted', forked && h('a', { href: `#/sagas/${encodeURIComponent(forked)}` }, ` → new saga ${forked}`)]);
