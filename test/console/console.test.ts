@@ -258,6 +258,59 @@ test('a saga id: found with the search box, copied with its button; on a 400 px 
   }
 });
 
+test("on a 375 px phone the list and a saga's detail fit the screen: no sideways page scroll, long ids wrap and keep their copy button", async () => {
+  // The longest saga id the API accepts, and a compensated saga: the most there is to show.
+  const sagaId = `phone-${'x'.repeat(100)}-${Date.now()}`.slice(0, 128);
+  const started = await http(app, 'POST', '/orders', {
+    headers: { 'idempotency-key': sagaId },
+    body: {
+      customerId: 'customer-with-a-rather-long-identifier-0123456789',
+      currency: 'EUR',
+      items: [{ sku: SKU, quantity: 1, unitPrice: 10 }],
+      payment: { token: 'tok_declined' },
+      shippingAddress: { name: 'Ada', line1: '1 Main St', city: 'Berlin', postalCode: '10115', country: 'DE' },
+    },
+  });
+  expect(started.status).toBe(202);
+  // A string: this file is compiled without the DOM library.
+  // Also names the elements that stick out (outside any box that scrolls), so a failure says where.
+  const overflow = () => page.evaluate(`(() => {
+    const width = document.documentElement.clientWidth;
+    const clipped = (el) => { for (let a = el.parentElement; a; a = a.parentElement) if (/auto|scroll|hidden/.test(getComputedStyle(a).overflowX)) return true; return false; };
+    const out = (el) => el.getBoundingClientRect().right > width + 1;
+    const wider = [...document.body.querySelectorAll('*')]
+      .filter((el) => out(el) && !(el.parentElement && out(el.parentElement)) && !clipped(el))
+      .map((el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : ''));
+    return { page: document.documentElement.scrollWidth - width, body: document.body.scrollWidth - document.body.clientWidth, wider };
+  })()`);
+  await page.setViewportSize({ width: 375, height: 812 });
+  try {
+    await page.goto(`${app.url}/console/#/sagas`);
+    await page.locator(`table.sagas tr[data-saga-id="${sagaId}"]`).waitFor();
+    expect(await overflow()).toEqual({ page: 0, body: 0, wider: [] });
+
+    await page.goto(`${app.url}/console/#/sagas/${encodeURIComponent(sagaId)}`);
+    await header().locator('[data-status=COMPENSATED]').waitFor({ timeout: 15_000 });
+    await page.locator('#events tbody tr').first().waitFor();
+    await page.locator('#aggregates .aggregate-card').first().waitFor();
+    // Open an event's data and metadata too: long JSON lines must wrap or scroll in their box.
+    await page.locator('#events details').first().click();
+    await screenshot('detail-narrow');
+    expect(await overflow()).toEqual({ page: 0, body: 0, wider: [] });
+    // The whole id is there (wrapped, not cut) and its copy button is on the screen.
+    await expect(header().locator('h1 .mono').textContent()).resolves.toBe(sagaId);
+    const copy = await header().locator(`h1 button.copy[data-copy="${sagaId}"]`).boundingBox();
+    expect(copy && copy.x >= 0 && copy.x + copy.width <= 375).toBe(true);
+    // The operator's buttons are reachable without scrolling sideways.
+    for (const action of ['approve', 'cancel', 'retry', 'fork']) {
+      const box = await page.locator(`#operator button[data-action=${action}]`).boundingBox();
+      expect({ action, inside: !!box && box.x >= 0 && box.x + box.width <= 375 }).toEqual({ action, inside: true });
+    }
+  } finally {
+    await page.setViewportSize({ width: 1440, height: 1000 });
+  }
+});
+
 test('the projections page shows each read model with its lag, or says it is not available', async () => {
   await page.goto(`${app.url}/console/#/projections`);
   await page.locator('#projections table.projections, #projections-unavailable').first().waitFor();
