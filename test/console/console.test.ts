@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { setSwitch } from '../../src/providers';
-import { http, startTestApp, ADMIN_TOKEN, CLIENT_TOKEN, type TestApp } from '../support/app';
+import { http, orderBody, startTestApp, ADMIN_TOKEN, CLIENT_TOKEN, type TestApp } from '../support/app';
 import { ARTIFACTS, launchBrowser, type Browser } from './browser';
 
 /**
@@ -208,13 +208,7 @@ test('the list filters by status and business key, and refreshes by itself', asy
 
   // Started behind the console's back: the live list picks it up.
   const started = await http(app, 'POST', '/orders', {
-    body: {
-      customerId: 'cust-live',
-      currency: 'EUR',
-      items: [{ sku: SKU, quantity: 1, unitPrice: 10 }],
-      payment: { token: 'tok_visa' },
-      shippingAddress: { name: 'Ada', line1: '1 Main St', city: 'Berlin', postalCode: '10115', country: 'DE' },
-    },
+    body: orderBody({ customerId: 'cust-live', items: [{ sku: SKU, quantity: 1, unitPrice: 10 }] }),
   });
   const { sagaId, orderId } = started.body as { sagaId: string; orderId: string };
   await page.locator('form.filters select[name=status]').selectOption('');
@@ -263,13 +257,7 @@ test("on a 375 px phone the list and a saga's detail fit the screen: no sideways
   const sagaId = `phone-${'x'.repeat(100)}-${Date.now()}`.slice(0, 128);
   const started = await http(app, 'POST', '/orders', {
     headers: { 'idempotency-key': sagaId },
-    body: {
-      customerId: 'customer-with-a-rather-long-identifier-0123456789',
-      currency: 'EUR',
-      items: [{ sku: SKU, quantity: 1, unitPrice: 10 }],
-      payment: { token: 'tok_declined' },
-      shippingAddress: { name: 'Ada', line1: '1 Main St', city: 'Berlin', postalCode: '10115', country: 'DE' },
-    },
+    body: orderBody({ customerId: 'customer-with-a-rather-long-identifier-0123456789', items: [{ sku: SKU, quantity: 1, unitPrice: 10 }], payment: { token: 'tok_declined' } }),
   });
   expect(started.status).toBe(202);
   // A string: this file is compiled without the DOM library.
