@@ -24,6 +24,8 @@ export function instrumentDurable(inner: Durable, { crashPoint, stepDelayMs }: I
   const [phase, target] = crashPoint?.split(':') ?? [];
   const delay = () => (stepDelayMs > 0 ? sleep(stepDelayMs) : Promise.resolve());
   return {
+    sleep: (ms) => inner.sleep(ms),
+    recv: (topic, deadlineEpochMS) => inner.recv(topic, deadlineEpochMS),
     async step(name, work) {
       await delay();
       return inner.step(name, async () => {

@@ -1,5 +1,4 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { PoolClient } from '../db/pool';
 import { CONTROL_TOPIC, type ControlMessage } from './definition';
 import type { Durable, TransactionResult } from './durable';
@@ -45,12 +44,12 @@ export class SagaSession {
 
   async sleep(ms: number): Promise<void> {
     await this.settle();
-    await DBOS.sleep(ms);
+    await this.durable.sleep(ms);
   }
 
   async recv(deadlineEpochMS: number): Promise<ControlMessage | null> {
     await this.settle();
-    return DBOS.recv<ControlMessage>(CONTROL_TOPIC, { deadlineEpochMS });
+    return this.durable.recv<ControlMessage>(CONTROL_TOPIC, deadlineEpochMS);
   }
 
   /** Wait for a held step's commit; its outcome says whether it recorded the saga's completion. */
