@@ -22,7 +22,7 @@ import type { SagaDefinition } from './saga/definition';
 import { SagaEngine } from './saga/engine';
 import { sagaEvents } from './saga/events';
 import { instrumentDurable } from './saga/crash-points';
-import { dbosDurable } from './saga/durable';
+import { dbosDurable, haltable } from './saga/durable';
 import { StepExecutor } from './saga/executor';
 import { orderFulfillment } from './sagas/order-fulfillment/saga';
 import { orderReturn } from './sagas/order-return/saga';
@@ -110,12 +110,14 @@ export async function startApp(config: Config, log: Logger, options: StartOption
   const instrumented = config.crashPoint !== undefined || config.stepDelayMs > 0;
   // A process that orchestrates nothing still starts sagas (a return request): always through the queue.
   const dispatch = !config.orchestrates ? 'queue' : config.sagaDispatch;
+  // Halted at shutdown, when the grace period is over (see haltable); the gate sits right before DBOS.
+  const durable = haltable(dbosDurable);
   const engine = new SagaEngine(
     store,
     executor,
     { rounds: config.recoveryRounds, roundDelayMs: config.recoveryRoundDelayMs },
     config.sagaDeadlineSeconds,
-    instrumented ? instrumentDurable(dbosDurable, { crashPoint: config.crashPoint, stepDelayMs: config.stepDelayMs }) : dbosDurable,
+    instrumented ? instrumentDurable(durable.durable, { crashPoint: config.crashPoint, stepDelayMs: config.stepDelayMs }) : durable.durable,
     {
       queueName: dispatch === 'direct' ? undefined : SAGA_QUEUE,
       localCapacity: dispatch === 'auto' ? config.sagaWorkerConcurrency : undefined,
@@ -133,7 +135,9 @@ export async function startApp(config: Config, log: Logger, options: StartOption
   engine.register(travelBooking(providers));
   for (const saga of options.sagas?.({ pool: db.pool, providers }) ?? []) engine.register(saga);
 
-  await launchDbos(config, db.url, log);
+  // Ours to end: DBOS closes only a pool it created itself.
+  const dbosPool = createPool(db.url, config.poolSize);
+  await launchDbos(config, db.url, dbosPool, log);
   const fleet = new Fleet({
     pool: db.pool,
     me: {
@@ -204,10 +208,16 @@ export async function startApp(config: Config, log: Logger, options: StartOption
       app.server?.closeAllConnections();
       await projections.stop();
       await processManagers.stop();
-      // Workflows stop before the pool they write through goes away.
+      // Workflows stop before the pool they write through goes away: those
+      // that outlast the grace period stop at their next durable operation.
+      const halt = graceMs > 0 ? setTimeout(durable.halt, graceMs) : void durable.halt();
       await DBOS.shutdown(graceMs > 0 ? { workflowCompletionTimeoutMS: graceMs } : undefined);
+      clearTimeout(halt);
+      durable.halt();
       await fleet.release().catch((err) => log.warn({ err: (err as Error).message }, 'fleet: could not release the lease'));
       await notifier.stop();
+      // Every connection is back and closed before the database stops: none is cut under its user.
+      await endWithin(dbosPool, 10_000, log);
       await db.close();
     },
   };
@@ -221,12 +231,21 @@ export async function startApp(config: Config, log: Logger, options: StartOption
   return app;
 }
 
-async function launchDbos(config: Config, url: string, log: Logger): Promise<void> {
+/** End a pool once its connections in use are back (an operation under way finishes), or after `ms`. */
+async function endWithin(pool: Pool, ms: number, log: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  const ended = await Promise.race([pool.end().then(() => 'ended' as const), late]);
+  clearTimeout(timer);
+  if (ended === 'late') log.warn({ waitingMs: ms }, 'shutdown: a database connection was still in use; closing anyway');
+}
+
+async function launchDbos(config: Config, url: string, pool: Pool, log: Logger): Promise<void> {
   DBOS.setConfig({
     name: config.appName,
     systemDatabaseUrl: url,
     // Our pool, so a checked-out connection that the server ends cannot crash the process (see createPool).
-    systemDatabasePool: createPool(url, config.poolSize),
+    systemDatabasePool: pool,
     // Pinned: a source-hash version would strand in-flight sagas on redeploy.
     applicationVersion: dbosVersion(config),
     executorID: config.executorId,

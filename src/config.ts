@@ -31,6 +31,7 @@ export const EnvSchema = z.object({
   DBOS_EXECUTOR_ID: optionalString,
   DBOS_CONDUCTOR_KEY: optionalString,
   ADMIN_TOKEN: optionalString,
+  CLIENT_TOKEN: optionalString,
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   SNAPSHOT_EVERY: int(0).default(50),
   SAGA_STEP_DELAY_MS: int(0).default(0),
@@ -82,7 +83,10 @@ export interface Config {
   embedded: { port: number; dataDir: string };
   executorId: string;
   conductorKey?: string;
+  /** Operator actions; also accepted wherever the client token is. */
   adminToken?: string;
+  /** Clients: start sagas, request returns, read sagas, orders and events. */
+  clientToken?: string;
   logLevel: Env['LOG_LEVEL'];
   snapshotEvery: number;
   stepDelayMs: number;
@@ -154,6 +158,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = process.c
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) throw new ConfigError(`invalid configuration: ${describeIssues(parsed.error)}`);
   const e = parsed.data;
+  // The same value would make every client an operator.
+  if (e.CLIENT_TOKEN !== undefined && e.CLIENT_TOKEN === e.ADMIN_TOKEN) throw new ConfigError('invalid configuration: CLIENT_TOKEN: must differ from ADMIN_TOKEN');
   const databaseUrl = e.DATABASE_URL ?? (file.system_database_url || undefined);
   return {
     appName: file.name,
@@ -169,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = process.c
     executorId: e.DBOS_EXECUTOR_ID ?? `${hostname()}-${e.PORT}-${randomBytes(3).toString('hex')}`,
     conductorKey: e.DBOS_CONDUCTOR_KEY,
     adminToken: e.ADMIN_TOKEN,
+    clientToken: e.CLIENT_TOKEN,
     logLevel: e.LOG_LEVEL,
     snapshotEvery: e.SNAPSHOT_EVERY,
     stepDelayMs: e.SAGA_STEP_DELAY_MS,

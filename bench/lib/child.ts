@@ -25,6 +25,8 @@ export interface ServerChild {
 const ROOT = path.resolve(__dirname, '../..');
 export const LOG_DIR = path.join(ROOT, 'bench/results/logs');
 export const ADMIN_TOKEN = 'bench-admin-token';
+/** What a client presents: starting sagas and reading them need it. */
+export const CLIENT_TOKEN = 'bench-client-token';
 
 export const ENTRIES = {
   ours: 'src/main.ts',
@@ -54,6 +56,7 @@ export async function startServer(options: StartOptions): Promise<ServerChild> {
     DATABASE_URL: options.databaseUrl,
     PORT: String(port),
     ADMIN_TOKEN,
+    CLIENT_TOKEN,
     DBOS_EXECUTOR_ID: `bench-${options.name}`,
     LOG_LEVEL: 'warn',
     PGAPPNAME: SERVER_APP_NAME,

@@ -1,5 +1,7 @@
 import type { ServerChild } from './child';
-import { ADMIN_TOKEN } from './child';
+import { ADMIN_TOKEN, CLIENT_TOKEN } from './child';
+
+const asClient = { authorization: `Bearer ${CLIENT_TOKEN}` };
 import type { CompletionWaiter } from './completion';
 import type { BenchDb } from './postgres';
 import { now, summarize, type Summary } from './stats';
@@ -66,7 +68,7 @@ export async function startSaga(target: SagaTarget, id: string, i: number, decli
   const ours = target.side === 'ours';
   const res = await fetch(`${target.server.url}${ours ? '/orders' : '/start'}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'idempotency-key': id },
+    headers: { 'content-type': 'application/json', 'idempotency-key': id, ...asClient },
     body: JSON.stringify(ours ? orderBody(i, declined) : { steps: declined ? STEPS.declined : STEPS.ok }),
   });
   if (res.status !== 202) throw new Error(`${target.side} start ${id}: HTTP ${res.status} ${await res.text()}`);
@@ -114,6 +116,6 @@ export async function sagaOutcomes(db: BenchDb, ids: string[]): Promise<{ comple
 /** The status clients see: GET /sagas/:id for a few of them. */
 export async function statusesOverHttp(server: ServerChild, ids: string[]): Promise<string[]> {
   return Promise.all(
-    ids.map(async (id) => ((await (await fetch(`${server.url}/sagas/${id}`)).json()) as { status: string }).status),
+    ids.map(async (id) => ((await (await fetch(`${server.url}/sagas/${id}`, { headers: asClient })).json()) as { status: string }).status),
   );
 }

@@ -13,7 +13,7 @@ import type { Projections } from '../projections';
 import { metricsRoutes } from '../metrics/route';
 import { WORKFLOW_VERSION } from '../release';
 import type { SagaEngine } from '../saga/engine';
-import { FailedAuthLimiter, requireToken } from './auth';
+import { accessControl, FailedAuthLimiter } from './auth';
 import { jsonBodies } from './body';
 import { HttpProblem, problemHandler } from './problem';
 import { openApiDocument } from './openapi';
@@ -60,8 +60,11 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.use(securityHeaders(deps.config.corsOrigins));
   app.use(jsonBodies);
   app.use(revealPersonalData(deps.privacy));
-  // One limiter for every operator route: failures anywhere count against the address.
-  const operator = requireToken(deps.config.adminToken, new FailedAuthLimiter(deps.config.authFailuresPerMinute));
+  // Which credential each route needs (README "HTTP API"); one limiter for all: failures anywhere count against the address.
+  const access = accessControl(
+    { adminToken: deps.config.adminToken, clientToken: deps.config.clientToken },
+    new FailedAuthLimiter(deps.config.authFailuresPerMinute),
+  );
 
   const meta = express.Router();
   route(
@@ -105,13 +108,13 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.use(meta);
 
   // Before sagaRoutes: GET /sagas/types is not a saga id.
-  app.use(startRoutes(deps));
-  app.use(returnRoutes(deps));
-  app.use(sagaRoutes({ ...deps, operator }));
-  app.use(storeRoutes({ ...deps, operator }));
-  app.use(readModelRoutes(deps));
-  app.use(projectionRoutes({ ...deps, operator }));
-  app.use(customerRoutes({ ...deps, operator }));
+  app.use(startRoutes({ ...deps, access }));
+  app.use(returnRoutes({ ...deps, access }));
+  app.use(sagaRoutes({ ...deps, access }));
+  app.use(storeRoutes({ ...deps, access }));
+  app.use(readModelRoutes({ ...deps, access }));
+  app.use(projectionRoutes({ ...deps, access }));
+  app.use(customerRoutes({ ...deps, access }));
   if (deps.metrics) app.use(metricsRoutes(deps.metrics));
   if (deps.fleet) app.use(fleetRoutes(deps.fleet));
   app.use(consoleRoutes());

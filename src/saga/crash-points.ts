@@ -24,6 +24,10 @@ export function instrumentDurable(inner: Durable, { crashPoint, stepDelayMs }: I
   const [phase, target] = crashPoint?.split(':') ?? [];
   const delay = () => (stepDelayMs > 0 ? sleep(stepDelayMs) : Promise.resolve());
   return {
+    sleep: (ms) => inner.sleep(ms),
+    recv: (topic, deadlineEpochMS) => inner.recv(topic, deadlineEpochMS),
+    send: (destination, message, topic) => inner.send(destination, message, topic),
+    startChild: (start) => inner.startChild(start),
     async step(name, work) {
       await delay();
       return inner.step(name, async () => {

@@ -27,6 +27,13 @@ import type { PoolClient } from '../db/pool';
 export interface Durable {
   step<T>(name: string, work: () => Promise<T>): Promise<T>;
   transaction<T>(name: string, work: (client: PoolClient) => Promise<TransactionResult<T>>): Promise<T>;
+  /** DBOS's durable sleep and message receive, from workflow code. */
+  sleep(ms: number): Promise<void>;
+  recv<T>(topic: string, deadlineEpochMS: number): Promise<T | null>;
+  /** DBOS's durable send to another workflow, from workflow code. */
+  send(destination: string, message: unknown, topic: string): Promise<void>;
+  /** `start` starts a child workflow (DBOS records the child in the parent's steps). */
+  startChild(start: () => Promise<unknown>): Promise<void>;
 }
 
 /** `value` is the checkpointed result; `afterCommit` runs once the work committed (never on a replay). */
@@ -71,7 +78,39 @@ export const dbosDurable: Durable = {
     afterCommit?.();
     return value;
   },
+  sleep: (ms) => DBOS.sleep(ms),
+  recv: (topic, deadlineEpochMS) => DBOS.recv(topic, { deadlineEpochMS }),
+  send: (destination, message, topic) => DBOS.send(destination, message, topic),
+  startChild: async (start) => void (await start()),
 };
+
+/**
+ * `inner`, until halt(): from then on every operation waits forever.
+ *
+ * DBOS.shutdown gives the workflows running in this process a grace period,
+ * then shuts down while those that did not finish still run here: their code
+ * goes on, and its next step would find DBOS gone (errors) and take a
+ * connection that the database then cuts when the process stops it. Halted,
+ * a saga stops at its last checkpoint instead, quietly, and the process that
+ * takes it over resumes it from there. What already runs (a provider call, a
+ * transaction) is not interrupted; the app waits for it before it closes the
+ * database.
+ */
+export function haltable(inner: Durable): { durable: Durable; halt(): void } {
+  let halted = false;
+  const never = new Promise<never>(() => {});
+  return {
+    halt: () => void (halted = true),
+    durable: {
+      step: (name, work) => (halted ? never : inner.step(name, work)),
+      transaction: (name, work) => (halted ? never : inner.transaction(name, work)),
+      sleep: (ms) => (halted ? never : inner.sleep(ms)),
+      recv: (topic, deadlineEpochMS) => (halted ? never : inner.recv(topic, deadlineEpochMS)),
+      send: (destination, message, topic) => (halted ? never : inner.send(destination, message, topic)),
+      startChild: (start) => (halted ? never : inner.startChild(start)),
+    },
+  };
+}
 
 /** Errors from DBOS itself (fencing, cancellation, non-determinism) stop the workflow; they are never a step's failure. */
 export const isDbosError = (err: unknown): boolean =>

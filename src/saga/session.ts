@@ -1,5 +1,4 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { PoolClient } from '../db/pool';
 import type { ControlMessage } from './definition';
 import type { Durable, TransactionResult } from './durable';
@@ -59,24 +58,24 @@ export class SagaSession {
 
   async sleep(ms: number): Promise<void> {
     await this.settle();
-    await DBOS.sleep(ms);
+    await this.durable.sleep(ms);
   }
 
   async recv<M = ControlMessage>(topic: string, deadlineEpochMS: number): Promise<M | null> {
     await this.settle();
-    return DBOS.recv<M>(topic, { deadlineEpochMS });
+    return this.durable.recv<M>(topic, deadlineEpochMS);
   }
 
   /** A durable message to another workflow (sent once, whatever the replays). */
   async send(destination: string, message: unknown, topic: string): Promise<void> {
     await this.settle();
-    await DBOS.send(destination, message, topic);
+    await this.durable.send(destination, message, topic);
   }
 
   /** Start a child workflow (DBOS records which, so a replay finds the same child). */
   async startChild(start: () => Promise<unknown>): Promise<void> {
     await this.settle();
-    await start();
+    await this.durable.startChild(start);
   }
 
   /** Wait for a held step's commit; its outcome says whether it recorded the saga's completion. */

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { setSwitch } from '../../src/providers';
-import { http, startTestApp, ADMIN_TOKEN, type TestApp } from '../support/app';
+import { http, orderBody, startTestApp, ADMIN_TOKEN, CLIENT_TOKEN, type TestApp } from '../support/app';
 import { ARTIFACTS, launchBrowser, type Browser } from './browser';
 
 /**
@@ -25,7 +25,21 @@ beforeAll(async () => {
   ]);
   expect((await http(app, 'POST', `/inventory/${SKU}/stock`, { body: { quantity: 100 }, token: true })).status).toBe(200);
   page = await newPage();
+  // The operator's tab: the first read is refused, the console asks, and keeps the token for the tab.
+  await page.goto(`${app.url}/console/#/sagas`);
+  await enterToken(page, ADMIN_TOKEN);
 }, 10 * 60_000);
+
+/** Answer the console's token dialog; returns what it said when it asked. */
+async function enterToken(p: Page, value: string): Promise<string> {
+  const dialog = p.locator('#token-dialog');
+  await dialog.locator('input[name=token]').waitFor();
+  const asked = (await dialog.locator('.token-message').textContent()) ?? '';
+  await dialog.locator('input[name=token]').fill(value);
+  await dialog.getByRole('button', { name: 'Use token' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+  return asked;
+}
 
 /** A new tab (its own sessionStorage, so no token yet), its errors collected. */
 async function newPage(): Promise<Page> {
@@ -73,10 +87,14 @@ async function startOrder(order: { quantity: number; unitPrice: number; card: st
 
 const businessKeyOf = async (sagaId: string) => (await http(app, 'GET', `/sagas/${sagaId}`)).body.businessKey as string;
 
-test("a newcomer's first click: the form's defaults on a SKU with no stock add stock first, and the saga completes", async () => {
+test("a newcomer's first click: the console asks for a token to read; with a client's, the form's defaults add stock first (asking for the operator's token), and the saga completes", async () => {
   const tab = await newPage();
   try {
     await tab.goto(`${app.url}/console/#/sagas`);
+    // Reading sagas needs a credential: the console asks on the first refusal, and the list then loads.
+    expect(await enterToken(tab, CLIENT_TOKEN)).toMatch(/CLIENT_TOKEN/);
+    await tab.locator('table.sagas tbody tr').first().waitFor();
+    await expect(tab.locator('#token-state').textContent()).resolves.toContain('token set');
     await tab.locator('details.new-saga > summary').click();
     const form = tab.locator('#start-saga');
     // The first type is offered first, prefilled with its schema's example; the order id is the server's to generate.
@@ -86,9 +104,8 @@ test("a newcomer's first click: the form's defaults on a SKU with no stock add s
     expect((await http(app, 'GET', `/aggregates/inventory/${sku}`)).status).toBe(404);
     await expect(form.locator('input[name=topUp]').isChecked()).resolves.toBe(true);
     await form.getByRole('button', { name: 'Start saga' }).click();
-    // Adding stock is an operator action: the token is asked for.
-    await tab.locator('#token-dialog input[name=token]').fill(ADMIN_TOKEN);
-    await tab.locator('#token-dialog').getByRole('button', { name: 'Use token' }).click();
+    // Adding stock is an operator action: a client's token is not enough (403), the operator's is asked for.
+    expect(await enterToken(tab, ADMIN_TOKEN)).toMatch(/operator token \(ADMIN_TOKEN\)/);
     await tab.waitForURL(/#\/sagas\/[^/?]+$/);
     await tab.locator('#saga-header [data-status=COMPLETED]').waitFor({ timeout: 15_000 });
     const inventory = await http(app, 'GET', `/aggregates/inventory/${sku}`);
@@ -173,8 +190,6 @@ test("a declined card: the compensation trail in its own lane, in reverse order"
   // Fork it from reserveStock: a new saga, linked both ways, that meets the same declined card.
   await page.locator('#operator select[name=fromStep]').selectOption('reserveStock');
   await page.locator('#operator button[data-action=fork]').click();
-  await page.locator('#token-dialog input[name=token]').fill(ADMIN_TOKEN);
-  await page.locator('#token-dialog').getByRole('button', { name: 'Use token' }).click();
   await page.locator('#action-log li.ok[data-action=fork] a').click();
   await page.locator('#timeline .row[data-type=SagaForked]').waitFor();
   await header().locator('[data-status=COMPENSATED]').waitFor({ timeout: 15_000 });
@@ -234,13 +249,7 @@ test('the list filters by status and business key, and refreshes by itself', asy
 
   // Started behind the console's back: the live list picks it up.
   const started = await http(app, 'POST', '/orders', {
-    body: {
-      customerId: 'cust-live',
-      currency: 'EUR',
-      items: [{ sku: SKU, quantity: 1, unitPrice: 10 }],
-      payment: { token: 'tok_visa' },
-      shippingAddress: { name: 'Ada', line1: '1 Main St', city: 'Berlin', postalCode: '10115', country: 'DE' },
-    },
+    body: orderBody({ customerId: 'cust-live', items: [{ sku: SKU, quantity: 1, unitPrice: 10 }] }),
   });
   const { sagaId, orderId } = started.body as { sagaId: string; orderId: string };
   await page.locator('form.filters select[name=status]').selectOption('');
@@ -279,6 +288,53 @@ test('a saga id: found with the search box, copied with its button; on a 400 px 
     })`);
     expect(overflow).toEqual({ page: 0, body: 0 });
     await screenshot('list-narrow');
+  } finally {
+    await page.setViewportSize({ width: 1440, height: 1000 });
+  }
+});
+
+test("on a 375 px phone the list and a saga's detail fit the screen: no sideways page scroll, long ids wrap and keep their copy button", async () => {
+  // The longest saga id the API accepts, and a compensated saga: the most there is to show.
+  const sagaId = `phone-${'x'.repeat(100)}-${Date.now()}`.slice(0, 128);
+  const started = await http(app, 'POST', '/orders', {
+    headers: { 'idempotency-key': sagaId },
+    body: orderBody({ customerId: 'customer-with-a-rather-long-identifier-0123456789', items: [{ sku: SKU, quantity: 1, unitPrice: 10 }], payment: { token: 'tok_declined' } }),
+  });
+  expect(started.status).toBe(202);
+  // A string: this file is compiled without the DOM library.
+  // Also names the elements that stick out (outside any box that scrolls), so a failure says where.
+  const overflow = () => page.evaluate(`(() => {
+    const width = document.documentElement.clientWidth;
+    const clipped = (el) => { for (let a = el.parentElement; a; a = a.parentElement) if (/auto|scroll|hidden/.test(getComputedStyle(a).overflowX)) return true; return false; };
+    const out = (el) => el.getBoundingClientRect().right > width + 1;
+    const wider = [...document.body.querySelectorAll('*')]
+      .filter((el) => out(el) && !(el.parentElement && out(el.parentElement)) && !clipped(el))
+      .map((el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : ''));
+    return { page: document.documentElement.scrollWidth - width, body: document.body.scrollWidth - document.body.clientWidth, wider };
+  })()`);
+  await page.setViewportSize({ width: 375, height: 812 });
+  try {
+    await page.goto(`${app.url}/console/#/sagas`);
+    await page.locator(`table.sagas tr[data-saga-id="${sagaId}"]`).waitFor();
+    expect(await overflow()).toEqual({ page: 0, body: 0, wider: [] });
+
+    await page.goto(`${app.url}/console/#/sagas/${encodeURIComponent(sagaId)}`);
+    await header().locator('[data-status=COMPENSATED]').waitFor({ timeout: 15_000 });
+    await page.locator('#events tbody tr').first().waitFor();
+    await page.locator('#aggregates .aggregate-card').first().waitFor();
+    // Open an event's data and metadata too: long JSON lines must wrap or scroll in their box.
+    await page.locator('#events details').first().click();
+    await screenshot('detail-narrow');
+    expect(await overflow()).toEqual({ page: 0, body: 0, wider: [] });
+    // The whole id is there (wrapped, not cut) and its copy button is on the screen.
+    await expect(header().locator('h1 .mono').textContent()).resolves.toBe(sagaId);
+    const copy = await header().locator(`h1 button.copy[data-copy="${sagaId}"]`).boundingBox();
+    expect(copy && copy.x >= 0 && copy.x + copy.width <= 375).toBe(true);
+    // The operator's buttons are reachable without scrolling sideways.
+    for (const action of ['approve', 'cancel', 'retry', 'fork']) {
+      const box = await page.locator(`#operator button[data-action=${action}]`).boundingBox();
+      expect({ action, inside: !!box && box.x >= 0 && box.x + box.width <= 375 }).toEqual({ action, inside: true });
+    }
   } finally {
     await page.setViewportSize({ width: 1440, height: 1000 });
   }

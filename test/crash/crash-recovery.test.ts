@@ -1,6 +1,6 @@
 import { carrierLedger, paymentLedger } from '../../src/providers';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { ADMIN_TOKEN, orderBody } from '../support/app';
+import { ADMIN_TOKEN, credential, orderBody } from '../support/app';
 import { freePort, startServer, type ServerProcess } from '../../scripts/server-process';
 
 /**
@@ -145,7 +145,7 @@ test('every saga survives SIGKILL at every step and compensation, with nothing d
   expect(domainDupes).toEqual([]);
 
   // Stock is conserved: what left equals what completed orders bought; nothing stays reserved.
-  const stock = (await fetch(`http://127.0.0.1:${port}/aggregates/inventory/${SKU}`).then((r) => r.json())) as { state: unknown };
+  const stock = (await fetch(`http://127.0.0.1:${port}/aggregates/inventory/${SKU}`, { headers: credential(true) }).then((r) => r.json())) as { state: unknown };
   const { rows: sold } = await db.pool.query<{ quantity: number }>(
     `SELECT coalesce(sum((data->>'quantity')::int), 0)::int AS quantity FROM events WHERE stream_id = $1 AND type = 'ReservationCommitted'`,
     [`inventory-${SKU}`],
@@ -153,7 +153,7 @@ test('every saga survives SIGKILL at every step and compensation, with nothing d
   const completedQuantity = (
     await Promise.all(
       placed.filter((p) => !p.compensates).map(async (p) => {
-        const order = (await fetch(`http://127.0.0.1:${port}/aggregates/order/${p.orderId}`).then((r) => r.json())) as { state: { items: { quantity: number }[] } };
+        const order = (await fetch(`http://127.0.0.1:${port}/aggregates/order/${p.orderId}`, { headers: credential(true) }).then((r) => r.json())) as { state: { items: { quantity: number }[] } };
         return order.state.items.reduce((s: number, l: { quantity: number }) => s + l.quantity, 0) as number;
       }),
     )

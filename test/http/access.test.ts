@@ -32,7 +32,7 @@ test('CORS is closed except for configured origins', async () => {
 });
 
 test('a 401 says which scheme it wants; wrong tokens from one address are rate-limited with 429 and Retry-After', async () => {
-  const none = await http(app, 'POST', '/sagas/x/approve', { body: {} });
+  const none = await http(app, 'POST', '/sagas/x/approve', { body: {}, token: false });
   expect(none.status).toBe(401);
   expect(none.headers.get('www-authenticate')).toMatch(/^Bearer realm=/);
   const wrong = () => http(app, 'POST', '/sagas/x/approve', { body: {}, headers: { authorization: 'Bearer guess' } });

@@ -142,7 +142,7 @@ test('each kind of problem has its own type URI, which resolves to its descripti
   const notFound = await http(app, 'GET', '/sagas/nobody');
   expectProblem(notFound, 404, 'not-found');
   expect(notFound.body.instance).toBe('/sagas/nobody');
-  const unauthorized = await http(app, 'POST', '/sagas/x/approve', { body: {} });
+  const unauthorized = await http(app, 'POST', '/sagas/x/approve', { body: {}, token: false });
   expectProblem(unauthorized, 401, 'unauthorized');
   const described = await http(app, 'GET', notFound.body.type);
   expect(described).toMatchObject({ status: 200, body: { type: '/problems/not-found', status: 404, title: notFound.body.title } });

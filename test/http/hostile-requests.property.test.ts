@@ -25,27 +25,28 @@ interface Route {
   path: string;
   /** A body the route would accept, for POST routes that read one. */
   body?: Record<string, unknown>;
+  /** Needs a credential (the operator's token passes every route). */
   token?: boolean;
   idempotencyKey?: boolean;
 }
 
 const ROUTES: Route[] = [
   { method: 'GET', path: '/health' },
-  { method: 'GET', path: '/sagas' },
-  { method: 'GET', path: '/sagas/:id' },
-  { method: 'GET', path: '/orders' },
-  { method: 'GET', path: '/orders/:id' },
+  { method: 'GET', path: '/sagas', token: true },
+  { method: 'GET', path: '/sagas/:id', token: true },
+  { method: 'GET', path: '/orders', token: true },
+  { method: 'GET', path: '/orders/:id', token: true },
   { method: 'GET', path: '/inventory' },
   { method: 'GET', path: '/projections' },
-  { method: 'GET', path: '/projections/:name/dead-letters' },
-  { method: 'GET', path: '/streams/:streamId' },
-  { method: 'GET', path: '/events' },
-  { method: 'GET', path: '/aggregates/:type/:id' },
+  { method: 'GET', path: '/projections/:name/dead-letters', token: true },
+  { method: 'GET', path: '/streams/:streamId', token: true },
+  { method: 'GET', path: '/events', token: true },
+  { method: 'GET', path: '/aggregates/:type/:id', token: true },
   { method: 'GET', path: '/metrics' },
   { method: 'GET', path: '/problems/:kind' },
   { method: 'GET', path: '/console/:file' },
-  { method: 'POST', path: '/orders', body: orderBody(), idempotencyKey: true },
-  { method: 'POST', path: '/orders/:id/return', body: { reason: 'too big' }, idempotencyKey: true },
+  { method: 'POST', path: '/orders', body: orderBody(), token: true, idempotencyKey: true },
+  { method: 'POST', path: '/orders/:id/return', body: { reason: 'too big' }, token: true, idempotencyKey: true },
   ...['approve', 'reject', 'cancel', 'retry'].map((a): Route => ({ method: 'POST', path: `/sagas/:id/${a}`, body: { actor: 'op', reason: 'r' }, token: true })),
   { method: 'POST', path: '/sagas/:id/resolve', body: { actor: 'op', reason: 'done by hand' }, token: true },
   { method: 'POST', path: '/sagas/:id/fork', body: { fromStep: 'placeOrder', actor: 'op' }, token: true, idempotencyKey: true },

@@ -155,7 +155,7 @@ test('an event a projection cannot apply is parked, the rest applied; parked eve
   });
 
   const replayPath = `/projections/stock-levels/dead-letters/${poison}/replay`;
-  expect((await http(app, 'POST', replayPath)).status).toBe(401);
+  expect((await http(app, 'POST', replayPath, { token: false })).status).toBe(401);
   const replay = await http(app, 'POST', replayPath, { token: true });
   expect(replay.status).toBe(409);
   expect(replay.body.results).toEqual([{ version: 1, replayed: false, error: expect.stringMatching(/quantity/) }]);

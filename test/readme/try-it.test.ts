@@ -43,10 +43,13 @@ test('the README\'s "Try it" block works pasted as is: the order is accepted and
     expect(output).toMatch(/"sku":"widget"/);
     expect(output).toMatch(/HTTP\/1\.1 202/);
     expect(output).toMatch(/"sagaId":"order-1"/);
-    // The saga itself completes without anyone approving it.
+    // The last line of the block read the saga back with the client's token.
+    expect(output).toMatch(/"events":\[/);
+    // The saga itself completes without anyone approving it; reading it takes the client token the block set.
+    const clientToken = /CLIENT_TOKEN=(\S+)/.exec(tryItBlock())?.[1];
     let status = '';
     for (const end = Date.now() + 20_000; status !== 'COMPLETED' && Date.now() < end; ) {
-      status = ((await fetch('http://127.0.0.1:3000/sagas/order-1').then((r) => r.json())) as { status: string }).status;
+      status = ((await fetch('http://127.0.0.1:3000/sagas/order-1', { headers: { authorization: `Bearer ${clientToken}` } }).then((r) => r.json())) as { status: string }).status;
       if (status !== 'COMPLETED') await new Promise((r) => setTimeout(r, 200));
     }
     expect(status).toBe('COMPLETED');

@@ -78,7 +78,7 @@ test('cancel while awaiting approval compensates', async () => {
 describe('operator actions are checked', () => {
   test('without the bearer token: 401, nothing recorded', async () => {
     const { sagaId } = await bigOrder();
-    const res = await http(app, 'POST', `/sagas/${sagaId}/approve`, { body: { actor: 'mallory' } });
+    const res = await http(app, 'POST', `/sagas/${sagaId}/approve`, { body: { actor: 'mallory' }, token: false });
     expect(res.status).toBe(401);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
     const wrong = await http(app, 'POST', `/sagas/${sagaId}/approve`, { body: {}, headers: { authorization: 'Bearer nope' } });

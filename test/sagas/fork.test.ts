@@ -143,7 +143,7 @@ test('a fork has a deadline of its own, not the long-past one of the input DBOS 
 
 test('fork is an operator action with checked input, refused for unknown and unfinished sagas, idempotent by key', async () => {
   const { sagaId: original } = await completedOrder();
-  expect((await http(app, 'POST', `/sagas/${original}/fork`, { body: { fromStep: 0, actor: 'x' } })).status).toBe(401);
+  expect((await http(app, 'POST', `/sagas/${original}/fork`, { body: { fromStep: 0, actor: 'x' }, token: false })).status).toBe(401);
   expect((await fork('no-such-saga', { fromStep: 0, actor: 'x' })).status).toBe(404);
   const badStep = await fork(original, { fromStep: 'noSuchStep', actor: 'x' });
   expect(badStep).toMatchObject({ status: 400, body: { errors: [{ field: 'fromStep' }] } });

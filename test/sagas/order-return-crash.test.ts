@@ -1,6 +1,6 @@
 import { paymentLedgerOf } from '../../src/providers';
 import { freePort, startServer, type ServerProcess } from '../../scripts/server-process';
-import { ADMIN_TOKEN, orderBody } from '../support/app';
+import { ADMIN_TOKEN, credential, orderBody } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 
 /**
@@ -95,9 +95,9 @@ test('a return killed before and after its refund completes with one refund and 
   expect(await paymentLedgerOf(db.pool, orderId)).toMatchObject({ captures: { count: 1, amount: 750 }, refunds: { count: 1, amount: 750 } });
   const { rows: restocked } = await db.pool.query(`SELECT data FROM events WHERE stream_id = $1 AND type = 'StockRestocked'`, [`inventory-${SKU}`]);
   expect(restocked.map((r) => r.data)).toEqual([{ orderId, quantity: 3 }]);
-  const stock = (await fetch(`http://127.0.0.1:${port}/aggregates/inventory/${SKU}`).then((r) => r.json())) as { state: unknown };
+  const stock = (await fetch(`http://127.0.0.1:${port}/aggregates/inventory/${SKU}`, { headers: credential(true) }).then((r) => r.json())) as { state: unknown };
   expect(stock.state).toEqual({ onHand: STOCK, reserved: 0, available: STOCK });
-  const orderState = (await fetch(`http://127.0.0.1:${port}/aggregates/order/${orderId}`).then((r) => r.json())) as { state: { status: string } };
+  const orderState = (await fetch(`http://127.0.0.1:${port}/aggregates/order/${orderId}`, { headers: credential(true) }).then((r) => r.json())) as { state: { status: string } };
   expect(orderState.state.status).toBe('returned');
   // One return saga, recovered by DBOS rather than started again.
   const { rows: workflows } = await db.pool.query(

@@ -4,6 +4,7 @@ import { createLogger, type Logger } from '../../src/log';
 import { createTestDatabase, type TestDatabase } from './db';
 
 export const ADMIN_TOKEN = 'test-admin-token';
+export const CLIENT_TOKEN = 'test-client-token';
 
 export interface TestApp extends App {
   url: string;
@@ -27,6 +28,7 @@ export async function startTestApp(
     databaseUrl: testDb.url,
     port: 0,
     adminToken: ADMIN_TOKEN,
+    clientToken: CLIENT_TOKEN,
     executorId: `test-${label}-${process.pid}`,
     logLevel: 'warn',
     stepRetryBaseMs: 10,
@@ -46,12 +48,21 @@ export async function startTestApp(
   });
 }
 
-export async function http(app: TestApp, method: string, path: string, options: { body?: unknown; headers?: Record<string, string>; token?: boolean } = {}) {
+/** Who calls: a client (the default: starts sagas, reads), the operator (`true`), or nobody (`false`, no credential). */
+export type Caller = 'client' | 'operator' | boolean;
+
+/** The Authorization header a caller sends. */
+export function credential(caller: Caller = 'client'): Record<string, string> {
+  if (caller === false) return {};
+  return { authorization: `Bearer ${caller === 'client' ? CLIENT_TOKEN : ADMIN_TOKEN}` };
+}
+
+export async function http(app: TestApp, method: string, path: string, options: { body?: unknown; headers?: Record<string, string>; token?: Caller } = {}) {
   const res = await fetch(app.url + path, {
     method,
     headers: {
       'content-type': 'application/json',
-      ...(options.token ? { authorization: `Bearer ${ADMIN_TOKEN}` } : {}),
+      ...credential(options.token),
       ...options.headers,
     },
     body: options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body),

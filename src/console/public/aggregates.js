@@ -1,5 +1,6 @@
 // @ts-check
-import { ApiError, getJson, queryString } from './api.js';
+import { ApiError, queryString } from './api.js';
+import { getJson } from './token.js';
 import { fill, h, json, time } from './dom.js';
 
 /**

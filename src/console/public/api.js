@@ -58,9 +58,6 @@ export async function request(method, path, options = {}) {
   return body;
 }
 
-/** @param {string} path */
-export const getJson = (path) => request('GET', path);
-
 /**
  * A query string from the entries that have a value.
  * @param {Record<string, string | number | undefined | null>} params

@@ -4,7 +4,7 @@ import { mountFleet } from './fleet.js';
 import { mountProjections } from './projections.js';
 import { mountSagaDetail } from './saga-detail.js';
 import { mountSagaList } from './saga-list.js';
-import { token } from './token.js';
+import { askToken, token } from './token.js';
 
 /**
  * Hash routes, so the server only ever serves this one page:
@@ -42,14 +42,14 @@ function route() {
   disposeCurrent = page(container, { id, query });
 }
 
-/** Shows whether a token is held, and lets the operator drop it. */
+/** Shows whether a token is held, and lets the user drop it or give one. */
 function renderTokenState() {
   const el = /** @type {HTMLElement} */ (document.getElementById('token-state'));
   const held = token.get() !== undefined;
   el.replaceChildren(
     held
       ? h('span', null, 'token set · ', h('button', { class: 'link', type: 'button', onclick: () => (token.clear(), renderTokenState()) }, 'forget'))
-      : h('span', { class: 'muted' }, 'no token (asked for on first action)'),
+      : h('span', { class: 'muted' }, 'no token · ', h('button', { class: 'link', type: 'button', id: 'enter-token', onclick: () => void askToken().then((t) => t && route()) }, 'enter token')),
   );
 }
 

@@ -1,5 +1,5 @@
 // @ts-check
-import { getJson } from './api.js';
+import { getJson } from './token.js';
 import { dateTime, fill, h } from './dom.js';
 import { poll } from './poll.js';
 

@@ -58,7 +58,7 @@ export function operatorPanel(sagaId, { onActed }) {
     button.disabled = true;
     following = undefined;
     try {
-      const res = await authorized('POST', `/sagas/${encodeURIComponent(sagaId)}/${action}`, body);
+      const res = await authorized('POST', `/sagas/${encodeURIComponent(sagaId)}/${action}`, { body });
       if (action === 'fork') {
         const forked = res?.sagaId && res.sagaId !== sagaId ? res.sagaId : undefined;
         entry('ok', action, ['accepted', forked && h('a', { href: `#/sagas/${encodeURIComponent(forked)}` }, ` → new saga ${forked}`)]);
@@ -90,7 +90,7 @@ export function operatorPanel(sagaId, { onActed }) {
     if (!window.confirm(`Forget customer ${customerId}? Their personal data becomes unreadable everywhere, for good.`)) return;
     buttons.forget.disabled = true;
     try {
-      const res = await authorized('POST', `/customers/${encodeURIComponent(customerId)}/forget`, { actor: who, reason: why });
+      const res = await authorized('POST', `/customers/${encodeURIComponent(customerId)}/forget`, { body: { actor: who, reason: why } });
       entry('ok', 'forget', [`customer ${customerId} forgotten at ${time(res.forgottenAt)}`]);
       onActed();
     } catch (err) {

@@ -1,8 +1,8 @@
 // @ts-check
-import { ApiError, getJson } from './api.js';
+import { ApiError } from './api.js';
 import { dateTime, duration, fill, h, time } from './dom.js';
 import { poll } from './poll.js';
-import { authorized } from './token.js';
+import { authorized, getJson } from './token.js';
 
 /**
  * Read models: how far behind each projection is, its parked (dead-lettered)
@@ -50,7 +50,7 @@ export function mountProjections(container) {
   /** @param {string} what @param {string} method @param {string} path */
   async function operate(what, method, path) {
     try {
-      const res = await authorized(method, path, {});
+      const res = await authorized(method, path, { body: {} });
       entry('ok', `${what}: ${res?.status ?? 'done'}`);
       poller.now();
       return true;

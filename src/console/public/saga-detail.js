@@ -1,10 +1,11 @@
 // @ts-check
 import { aggregatesView } from './aggregates.js';
-import { ApiError, getJson } from './api.js';
+import { ApiError } from './api.js';
 import { copyButton, dateTime, duration, fill, h, jsonDetails, statusBadge, time } from './dom.js';
 import { operatorPanel } from './operator.js';
 import { poll } from './poll.js';
 import { timelineView } from './timeline.js';
+import { getJson } from './token.js';
 
 /** @typedef {import('./types.js').SagaDetail} SagaDetail */
 

@@ -1,8 +1,9 @@
 // @ts-check
-import { getJson, queryString } from './api.js';
+import { queryString } from './api.js';
 import { copyButton, dateTime, duration, fill, h, shortId, statusBadge } from './dom.js';
 import { startSagaPanel } from './start-saga.js';
 import { poll } from './poll.js';
+import { getJson } from './token.js';
 
 /** Mirrors SAGA_STATUSES in src/saga/state.ts. */
 const STATUSES = ['RUNNING', 'AWAITING_APPROVAL', 'COMPENSATING', 'COMPLETED', 'COMPENSATED', 'COMPENSATION_STUCK', 'FAILED'];

@@ -1,8 +1,8 @@
 // @ts-check
-import { ApiError, getJson, request } from './api.js';
+import { ApiError } from './api.js';
 import { fill, h } from './dom.js';
 import { initialValue, schemaForm } from './schema-form.js';
-import { authorized } from './token.js';
+import { authorized, getJson } from './token.js';
 
 /**
  * "Start a saga": every registered type (GET /sagas/types), each with a form
@@ -62,7 +62,7 @@ export function startSagaPanel() {
       if (!topUpLabel.hidden && topUp.checked) {
         for (const line of Array.isArray(body.items) ? body.items : []) await ensureStock(String(line.sku), Number(line.quantity));
       }
-      const started = await request('POST', `/sagas/${encodeURIComponent(typeSelect.value)}`, { body, headers: { 'idempotency-key': idempotencyKey } });
+      const started = await authorized('POST', `/sagas/${encodeURIComponent(typeSelect.value)}`, { body, headers: { 'idempotency-key': idempotencyKey } });
       idempotencyKey = crypto.randomUUID();
       location.hash = `#/sagas/${encodeURIComponent(started.sagaId)}`;
     } catch (err) {
@@ -78,14 +78,14 @@ export function startSagaPanel() {
   async function ensureStock(sku, quantity) {
     let available = 0;
     try {
-      const inv = await request('GET', `/aggregates/inventory/${encodeURIComponent(sku)}`);
+      const inv = await getJson(`/aggregates/inventory/${encodeURIComponent(sku)}`);
       available = Number(inv.state?.available ?? 0);
     } catch (err) {
       // No stream yet: a SKU nobody has stocked.
       if (!(err instanceof ApiError && err.status === 404)) throw err;
     }
     if (available >= quantity) return;
-    const res = await authorized('POST', `/inventory/${encodeURIComponent(sku)}/stock`, { quantity: Math.max(TOP_UP, quantity - available) });
+    const res = await authorized('POST', `/inventory/${encodeURIComponent(sku)}/stock`, { body: { quantity: Math.max(TOP_UP, quantity - available) } });
     result.className = 'result ok';
     result.textContent = `${sku}: added stock, on hand ${res.state.onHand}, available ${res.state.available}`;
   }
@@ -96,7 +96,7 @@ export function startSagaPanel() {
     const f = new FormData(/** @type {HTMLFormElement} */ (e.target));
     const sku = String(f.get('sku'));
     try {
-      const res = await authorized('POST', `/inventory/${encodeURIComponent(sku)}/stock`, { quantity: Number(f.get('stock')) });
+      const res = await authorized('POST', `/inventory/${encodeURIComponent(sku)}/stock`, { body: { quantity: Number(f.get('stock')) } });
       result.className = 'result ok';
       result.textContent = `${sku}: on hand ${res.state.onHand}, available ${res.state.available}`;
     } catch (err) {

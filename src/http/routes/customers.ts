@@ -1,17 +1,18 @@
-import { Router, type RequestHandler } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import { Id, Reason } from '../../domain/shared';
 import type { EventStore } from '../../eventstore';
 import { forgetCustomer } from '../../privacy';
 import { HttpProblem } from '../problem';
 import { route } from '../route';
+import type { Access } from '../auth';
 
 const CustomerParams = z.object({ customerId: Id });
 /** Who erased whom and why stays on the record (the event): both are required. */
 const ForgetBody = z.object({ actor: z.string().min(1).max(100), reason: Reason.max(1000) }).meta({ examples: [{ actor: 'dpo', reason: 'erasure request #42' }] });
 const Forgotten = z.object({ customerId: z.string(), forgottenAt: z.string(), position: z.number().int() });
 
-export function customerRoutes(deps: { store: EventStore; operator: RequestHandler }): Router {
+export function customerRoutes(deps: { store: EventStore; access: Access }): Router {
   const router = Router();
 
   /**
@@ -26,7 +27,7 @@ export function customerRoutes(deps: { store: EventStore; operator: RequestHandl
       path: '/customers/:customerId/forget',
       tag: 'operator',
       summary: "Forget a customer: their data key is deleted, so their personal data reads '[forgotten]' everywhere (the events stay)",
-      auth: deps.operator,
+      auth: deps.access.operator,
       params: CustomerParams,
       body: ForgetBody,
       responses: { 200: { description: 'Forgotten now, or already (the same answer)', body: Forgotten } },

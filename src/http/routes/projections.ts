@@ -1,9 +1,10 @@
-import { Router, type RequestHandler } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import type { Projections } from '../../projections';
 import { HttpProblem } from '../problem';
 import { DeadLetterList, ProjectionList } from '../responses';
 import { route } from '../route';
+import type { Access } from '../auth';
 
 const NameParams = z.object({ name: z.string().min(1).max(100) });
 const ReplayParams = NameParams.extend({ position: z.coerce.number().int().min(1) });
@@ -13,7 +14,7 @@ const DeadLetterQuery = z.object({
 });
 
 /** Operations on the read side: status and lag, parked events, rebuilds. */
-export function projectionRoutes(deps: { projections: Projections; operator: RequestHandler }): Router {
+export function projectionRoutes(deps: { projections: Projections; access: Access }): Router {
   const router = Router();
   const { projections } = deps;
 
@@ -41,6 +42,7 @@ export function projectionRoutes(deps: { projections: Projections; operator: Req
     {
       method: 'get',
       path: '/projections/:name/dead-letters',
+      auth: deps.access.reader,
       tag: 'projections',
       summary: 'Events a projection parked after its retries',
       params: NameParams,
@@ -61,7 +63,7 @@ export function projectionRoutes(deps: { projections: Projections; operator: Req
       path: '/projections/:name/dead-letters/:position/replay',
       tag: 'projections',
       summary: 'Apply a parked event again',
-      auth: deps.operator,
+      auth: deps.access.operator,
       params: ReplayParams,
       responses: {
         200: {
@@ -90,7 +92,7 @@ export function projectionRoutes(deps: { projections: Projections; operator: Req
       path: '/projections/:name/rebuild',
       tag: 'projections',
       summary: 'Rebuild a read model beside the live one; reads switch when it has caught up',
-      auth: deps.operator,
+      auth: deps.access.operator,
       params: NameParams,
       responses: {
         202: {

@@ -14,6 +14,7 @@ import { HttpProblem } from '../problem';
 import { awaitProjection, ReadYourWritesQuery } from '../read-your-writes';
 import { OrderList, OrderSummaryBody, StockList } from '../responses';
 import { route } from '../route';
+import type { Access } from '../auth';
 
 const OrderParams = z.object({ id: z.string().min(1).max(200) });
 const OrderQuery = z.object({
@@ -27,7 +28,7 @@ const ReadQuery = z.object(ReadYourWritesQuery);
 const waits = 'Served by a read model: `?after=<position>` (or X-After-Position) waits until it has applied that event (read-your-writes).';
 
 /** Queries served by the read models (projections), never by folding streams. */
-export function readModelRoutes(deps: { pool: Pool; projections: Projections }): Router {
+export function readModelRoutes(deps: { pool: Pool; projections: Projections; access: Access }): Router {
   const router = Router();
   const { pool, projections } = deps;
 
@@ -36,6 +37,7 @@ export function readModelRoutes(deps: { pool: Pool; projections: Projections }):
     {
       method: 'get',
       path: '/orders/:id',
+      auth: deps.access.reader,
       tag: 'orders',
       summary: "An order's summary (order, payment and shipment)",
       description: waits,
@@ -57,6 +59,7 @@ export function readModelRoutes(deps: { pool: Pool; projections: Projections }):
     {
       method: 'get',
       path: '/orders',
+      auth: deps.access.reader,
       tag: 'orders',
       summary: 'Orders, newest first',
       description: waits,

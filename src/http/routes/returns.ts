@@ -5,6 +5,7 @@ import type { CommandHandler, EventStore } from '../../eventstore';
 import { returnSagaId } from '../../process-managers';
 import { HttpProblem } from '../problem';
 import { route } from '../route';
+import type { Access } from '../auth';
 
 const OrderParams = z.object({ id: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'an order id') });
 const ReturnBody = z.object({ reason: z.string().trim().min(1).max(1000) });
@@ -14,7 +15,7 @@ const IdempotencyKey = z
   .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'up to 128 letters, digits, ".", "_", ":" or "-"')
   .optional();
 
-export function returnRoutes(deps: { store: EventStore; handler: CommandHandler }): Router {
+export function returnRoutes(deps: { store: EventStore; handler: CommandHandler; access: Access }): Router {
   const router = Router();
 
   /**
@@ -28,6 +29,7 @@ export function returnRoutes(deps: { store: EventStore; handler: CommandHandler 
     {
       method: 'post',
       path: '/orders/:id/return',
+      auth: deps.access.client,
       tag: 'orders',
       summary: 'Request a return of a confirmed order: the order-returns process manager starts the return saga',
       params: OrderParams,

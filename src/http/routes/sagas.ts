@@ -1,5 +1,5 @@
 import { DBOS } from '@dbos-inc/dbos-sdk';
-import { Router, type RequestHandler } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import { deciders } from '../../domain';
 import type { EventStore } from '../../eventstore';
@@ -11,6 +11,7 @@ import { HttpProblem } from '../problem';
 import { awaitProjection, ReadYourWritesQuery } from '../read-your-writes';
 import { ActionAccepted, ForkResultBody as ForkResult, SagaDetail, SagaList, SagaStreams } from '../responses';
 import { route } from '../route';
+import type { Access } from '../auth';
 
 const SagaParams = z.object({ id: z.string().min(1).max(128) });
 const ListQuery = z.object({
@@ -32,7 +33,7 @@ const SignalBody = z.object({ actor: Actor, payload: z.json().optional() });
 const SignalAccepted = z.object({ sagaId: z.string(), signal: z.string(), status: z.enum(SAGA_STATUSES) });
 const ForkId = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'up to 128 letters, digits, ".", "_", ":" or "-"').optional();
 
-export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; projections: Projections; operator: RequestHandler }): Router {
+export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; projections: Projections; access: Access }): Router {
   const router = Router();
 
   route(
@@ -40,6 +41,7 @@ export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; projec
     {
       method: 'get',
       path: '/sagas/:id',
+      auth: deps.access.reader,
       tag: 'sagas',
       summary: 'One saga: status, steps, compensations, input, and its events',
       params: SagaParams,
@@ -76,6 +78,7 @@ export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; projec
     {
       method: 'get',
       path: '/sagas/:id/streams',
+      auth: deps.access.reader,
       tag: 'sagas',
       summary: 'The streams the saga touched (events correlated with it), each with its current version',
       params: SagaParams,
@@ -102,6 +105,7 @@ export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; projec
     {
       method: 'get',
       path: '/sagas',
+      auth: deps.access.reader,
       tag: 'sagas',
       summary: 'Sagas, newest first, from the saga-overview read model',
       description: '`?after=<position>` (or X-After-Position) waits until the read model has applied that event (read-your-writes), at most `waitMs`.',
@@ -123,7 +127,7 @@ export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; projec
         path: `/sagas/:id/${action}`,
         tag: 'operator',
         summary,
-        auth: deps.operator,
+        auth: deps.access.operator,
         params: SagaParams,
         body: schema,
         responses: { 202: { description: 'Accepted: the status the saga had when the action was recorded (it acts on it afterwards)', body: ActionAccepted } },
@@ -146,9 +150,9 @@ export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; projec
     {
       method: 'post',
       path: '/sagas/:id/signals/:name',
+      auth: deps.access.client,
       tag: 'sagas',
       summary: "Send a signal to a saga's waitForSignal(name), now or later (it is kept until the saga waits for it)",
-      auth: deps.operator,
       params: SignalParams,
       body: SignalBody,
       responses: { 202: { description: 'Recorded (SagaSignalled) and delivered to the saga', body: SignalAccepted } },
@@ -172,7 +176,7 @@ export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; projec
       path: '/sagas/:id/fork',
       tag: 'operator',
       summary: 'Re-run a finished saga from one of its steps as a new saga',
-      auth: deps.operator,
+      auth: deps.access.operator,
       params: SagaParams,
       headers: z.object({ 'Idempotency-Key': ForkId }),
       body: ForkBody,

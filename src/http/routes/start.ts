@@ -10,6 +10,7 @@ import { jsonSchema } from '../openapi';
 import { HttpProblem, invalid } from '../problem';
 import { preferredWaitMs } from '../read-your-writes';
 import { route } from '../route';
+import type { Access } from '../auth';
 
 export const IdempotencyKey = z
   .string()
@@ -96,7 +97,7 @@ async function recordRequest(
  * same key and body return the same saga (and complete a start a crash
  * interrupted); the same key with another body, or for another type, is refused.
  */
-export function startRoutes(deps: { engine: SagaEngine; pool: Pool }): Router {
+export function startRoutes(deps: { engine: SagaEngine; pool: Pool; access: Access }): Router {
   const router = Router();
   const definition = (type: string): SagaDefinition => {
     const found = deps.engine.definitions().find((d) => d.type === type);
@@ -151,6 +152,7 @@ export function startRoutes(deps: { engine: SagaEngine; pool: Pool }): Router {
     {
       method: 'post',
       path: '/sagas/:type',
+      auth: deps.access.client,
       tag: 'sagas',
       summary: 'Start a saga of a registered type; the body is its input',
       params: TypeParams,
@@ -172,6 +174,7 @@ export function startRoutes(deps: { engine: SagaEngine; pool: Pool }): Router {
     {
       method: 'post',
       path: '/orders',
+      auth: deps.access.client,
       tag: 'orders',
       summary: 'Place an order: starts an order-fulfillment saga (POST /sagas/order-fulfillment)',
       headers: StartHeaders,

@@ -1,4 +1,4 @@
-import { Router, type RequestHandler } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import { deciders, views, type DomainCategory } from '../../domain';
 import { loadAggregate, type AnyDecider, type CommandHandler, type EventStore, type RecordedEvent } from '../../eventstore';
@@ -6,6 +6,7 @@ import { Sku } from '../../domain/shared';
 import { HttpProblem } from '../problem';
 import { StoredEvent } from '../responses';
 import { route } from '../route';
+import type { Access } from '../auth';
 
 /** A feed checkpoint in a URL: "<txid>:<position>". */
 const Checkpoint = z
@@ -29,7 +30,7 @@ const eventJson = (e: RecordedEvent) => ({
   ...(e.decodeError ? { decodeError: e.decodeError } : {}),
 });
 
-export function storeRoutes(deps: { store: EventStore; handler: CommandHandler; operator: RequestHandler }): Router {
+export function storeRoutes(deps: { store: EventStore; handler: CommandHandler; access: Access }): Router {
   const router = Router();
   const { store, handler } = deps;
 
@@ -38,6 +39,7 @@ export function storeRoutes(deps: { store: EventStore; handler: CommandHandler; 
     {
       method: 'get',
       path: '/streams/:streamId',
+      auth: deps.access.reader,
       tag: 'events',
       summary: "A stream's events, from a version on",
       params: z.object({ streamId: z.string().min(1).max(200) }),
@@ -58,6 +60,7 @@ export function storeRoutes(deps: { store: EventStore; handler: CommandHandler; 
     {
       method: 'get',
       path: '/events',
+      auth: deps.access.reader,
       tag: 'events',
       summary: 'The gap-safe global feed, after a checkpoint',
       query: z.object({ after: Checkpoint.optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }),
@@ -82,6 +85,7 @@ export function storeRoutes(deps: { store: EventStore; handler: CommandHandler; 
     {
       method: 'get',
       path: '/aggregates/:type/:id',
+      auth: deps.access.reader,
       tag: 'events',
       summary: "An aggregate's state, now, as of a time or as of a version",
       params: AggregateParams,
@@ -114,7 +118,7 @@ export function storeRoutes(deps: { store: EventStore; handler: CommandHandler; 
       path: '/inventory/:sku/stock',
       tag: 'operator',
       summary: 'Add stock to a SKU',
-      auth: deps.operator,
+      auth: deps.access.operator,
       params: z.object({ sku: Sku }),
       body: z.object({ quantity: z.number().int().positive() }),
       responses: {
