@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { accessRuleOf } from './auth';
 import { PROBLEM_TYPES, type ProblemKind } from './problem-types';
 import { specOf, type RouteSpec } from './route';
 
@@ -32,6 +33,8 @@ export function problemsOf(spec: RouteSpec): ProblemKind[] {
   if (spec.params || spec.query || spec.headers) kinds.add('invalid-request');
   if (spec.body) for (const k of BODY_PROBLEMS) kinds.add(k);
   if (spec.auth) for (const k of AUTH_PROBLEMS) kinds.add(k);
+  // A client's token on an operator route: valid, not enough.
+  if (spec.auth && accessRuleOf(spec.auth) === 'operator') kinds.add('forbidden');
   kinds.add('internal-error');
   return [...kinds];
 }

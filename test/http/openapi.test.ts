@@ -1,7 +1,7 @@
 import Ajv2020 from 'ajv/dist/2020';
 import type { Express } from 'express';
 import { routeSpecsOf } from '../../src/http/openapi';
-import { ADMIN_TOKEN, http, orderBody, startTestApp, type TestApp } from '../support/app';
+import { ADMIN_TOKEN, credential, http, orderBody, startTestApp, type TestApp } from '../support/app';
 
 /**
  * The contract: every route registered on the express app is in the OpenAPI
@@ -15,7 +15,7 @@ let doc: any;
 let ids: { sagaId: string; orderId: string; returnable: string };
 const SKU = 'sku-contract';
 
-type Call = { method: string; path: string; body?: unknown; headers?: Record<string, string>; token?: boolean };
+type Call = { method: string; path: string; body?: unknown; headers?: Record<string, string>; token?: boolean | 'client' };
 type Operation = { path: string; method: string; op: any };
 
 beforeAll(async () => {
@@ -107,7 +107,7 @@ function callsFor({ path, method }: Operation): Call[] {
 async function send(call: Call) {
   const res = await fetch(app.url + call.path, {
     method: call.method.toUpperCase(),
-    headers: { 'content-type': 'application/json', ...(call.token ? { authorization: `Bearer ${ADMIN_TOKEN}` } : {}), ...call.headers },
+    headers: { 'content-type': 'application/json', ...credential(call.token ?? 'client'), ...call.headers },
     body: call.body === undefined ? undefined : typeof call.body === 'string' ? call.body : JSON.stringify(call.body),
   });
   const text = await res.text();
