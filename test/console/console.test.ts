@@ -172,6 +172,31 @@ test('any registered type starts from its generated form: a return saga started 
   await screenshot('return-started-from-form');
 });
 
+test('a travel booking from its generated form: the three reservations side by side as one parallel group, booked; a sold-out car releases the flight and the hotel', async () => {
+  // The form's example books.
+  const booked = await submit(await startForm('travel-booking'));
+  await header().locator('[data-status=COMPLETED]').waitFor({ timeout: 20_000 });
+  const group = page.locator('#steps [data-group=reserve]');
+  await expect(group.locator('[data-step]').evaluateAll((cards) => cards.map((c) => c.getAttribute('data-step')))).resolves.toEqual(['flight', 'hotel', 'car']);
+  await expect(group.locator('.step-succeeded').count()).resolves.toBe(3);
+  await expect(page.locator('#steps [data-step=chargeTraveller]').textContent()).resolves.toMatch(/✓ chargeTraveller · pivot/);
+  // The streams it touched, found from its events: the trip and the payment.
+  const tripId = await businessKeyOf(booked);
+  await page.locator(`#aggregates [data-aggregate="trip-${tripId}"]`).waitFor();
+  await screenshot('travel-booked');
+
+  // The car is sold out at XXX: the saga compensates, undoing what the other branches held.
+  const form = await startForm('travel-booking');
+  await form.locator('input[name="car.pickUp"]').fill('XXX');
+  const refused = await submit(form);
+  await header().locator('[data-status=COMPENSATED]').waitFor({ timeout: 20_000 });
+  await expect(page.locator('#steps [data-group=reserve] [data-step=car]').textContent()).resolves.toMatch(/✗ car/);
+  const undone = await page.locator('#timeline .row.lane-compensation[data-type=CompensationSucceeded] .card-title').allTextContents();
+  expect(undone).toEqual(expect.arrayContaining([expect.stringMatching(/cancelFlight/), expect.stringMatching(/cancelHotel/)]));
+  expect((await http(app, 'GET', `/sagas/${refused}`)).body).toMatchObject({ type: 'travel-booking', status: 'COMPENSATED' });
+  await screenshot('travel-compensated');
+});
+
 test("a declined card: the compensation trail in its own lane, in reverse order", async () => {
   await startOrder({ quantity: 1, unitPrice: 100, card: 'tok_declined' });
   await header().locator('[data-status=COMPENSATED]').waitFor({ timeout: 15_000 });
