@@ -132,7 +132,7 @@ export async function startApp(config: Config, log: Logger, options: StartOption
     }, privacy),
   );
   engine.register(orderReturn(providers));
-  engine.register(travelBooking(providers));
+  engine.register(travelBooking(providers, privacy));
   for (const saga of options.sagas?.({ pool: db.pool, providers }) ?? []) engine.register(saga);
 
   // Ours to end: DBOS closes only a pool it created itself.

@@ -37,6 +37,19 @@ const sagaEvents = async (sagaId: string) => app.store.readStream(`saga-${sagaId
 const none = { flight: 0, hotel: 0, car: 0 };
 const BRANCHES = ['flight', 'hotel', 'car'];
 
+test('the traveller\'s card is never stored in clear: the saga holds a vault reference, no table of ours or DBOS\'s holds the token', async () => {
+  const sagaId = await book({ payment: { token: 'tok_visa' } });
+  const { view } = await ended(sagaId, 'COMPLETED');
+  expect(view.input.payment).toEqual({ cardRef: expect.stringMatching(/^card_/) });
+  const { rows } = await app.db.pool.query<{ n: number }>(
+    `SELECT (SELECT count(*) FROM events WHERE data::text LIKE '%tok_visa%')
+          + (SELECT count(*) FROM saga_requests WHERE input::text LIKE '%tok_visa%')
+          + (SELECT count(*) FROM dbos.workflow_status WHERE inputs LIKE '%tok_visa%')
+          + (SELECT count(*) FROM dbos.operation_outputs WHERE output LIKE '%tok_visa%') AS n`,
+  );
+  expect(Number(rows[0].n)).toBe(0);
+});
+
 test('books: flight, hotel and car held at once, the traveller charged once, the itinerary issued', async () => {
   const sagaId = await book();
   const { view, tripId } = await ended(sagaId, 'COMPLETED');

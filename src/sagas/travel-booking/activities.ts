@@ -2,14 +2,15 @@ import { tripDecider, tripStreamId, type TripCommand } from '../../domain/trip';
 import type { CommandTarget } from '../../eventstore';
 import type { Providers, Reservation, ReservationKind } from '../../providers';
 import type { StepDefinition } from '../../saga/definition';
-import type { TravelBookingInput } from './input';
+import type { Privacy } from '../../privacy/privacy';
+import type { StoredTravelBookingInput } from './input';
 
 /**
  * The steps of a travel booking and their undos. Each calls the supplier or
  * the gateway with the step's idempotency key and records what it did on the
  * trip's stream; each undo first checks the trip holds something to undo.
  */
-export function travelActivities(providers: Providers, input: TravelBookingInput) {
+export function travelActivities(providers: Providers, privacy: Privacy, input: StoredTravelBookingInput) {
   const { tripId, travellerId, amount, currency } = input;
   const trip = tripStreamId(tripId);
   const onTrip = (command: TripCommand): CommandTarget[] => [{ decider: tripDecider, streamId: trip, command }];
@@ -46,7 +47,7 @@ export function travelActivities(providers: Providers, input: TravelBookingInput
   const chargeTraveller: StepDefinition<{ authorizationId: string; captureId: string }> = {
     pivot: true,
     call: async ({ idempotencyKey }) => {
-      const { token } = input.payment;
+      const token = await privacy.cardToken(travellerId, input.payment.cardRef);
       const { authorizationId } = await payments.authorize({ idempotencyKey, orderId: tripId, amount, currency, token });
       const { captureId } = await payments.capture({ idempotencyKey, authorizationId, amount });
       return { authorizationId, captureId };

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { Currency, Id, PositiveMoney } from '../../domain/shared';
+import type { Privacy } from '../../privacy/privacy';
+import { CardRef } from '../../privacy/sealed';
 import { CardToken } from '../../providers/payment-gateway';
 import { CarChoice, FlightChoice, HotelChoice } from '../../providers/travel';
 
@@ -35,3 +37,19 @@ export const TravelBookingInput = z.object({
   ],
 });
 export type TravelBookingInput = z.infer<typeof TravelBookingInput>;
+
+/**
+ * The input as the saga runs on it and every store keeps it: the card in the
+ * vault (under the traveller's key), only its reference here. The trip's
+ * choices are not personal data.
+ */
+export const StoredTravelBookingInput = TravelBookingInput.extend({ payment: z.object({ cardRef: CardRef }) });
+export type StoredTravelBookingInput = z.infer<typeof StoredTravelBookingInput>;
+
+/** Vaults the card of an input; an input whose card is vaulted already is returned as it is. */
+export async function vaultTravellerCard(privacy: Privacy, input: unknown): Promise<StoredTravelBookingInput> {
+  const stored = StoredTravelBookingInput.safeParse(input);
+  if (stored.success) return stored.data;
+  const clear = TravelBookingInput.parse(input);
+  return { ...clear, payment: { cardRef: await privacy.vaultCard(clear.travellerId, clear.payment.token) } };
+}

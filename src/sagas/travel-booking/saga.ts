@@ -1,7 +1,8 @@
+import type { Privacy } from '../../privacy/privacy';
 import type { Providers } from '../../providers';
 import type { SagaDefinition } from '../../saga/definition';
 import { travelActivities } from './activities';
-import { TravelBookingInput } from './input';
+import { TravelBookingInput, vaultTravellerCard, type StoredTravelBookingInput } from './input';
 
 /**
  * request the trip → reserve flight, hotel and car at once → charge the
@@ -12,13 +13,16 @@ import { TravelBookingInput } from './input';
  * happened the saga only goes forward: an itinerary that cannot be issued is
  * retried, then parked for an operator.
  */
-export function travelBooking(providers: Providers): SagaDefinition<TravelBookingInput> {
+export function travelBooking(providers: Providers, privacy: Privacy): SagaDefinition<TravelBookingInput, StoredTravelBookingInput> {
   return {
     type: 'travel-booking',
     input: TravelBookingInput,
+    // The card goes to the vault before the saga starts: no store of ours or DBOS's holds it.
+    protect: (input) => vaultTravellerCard(privacy, input),
+    fingerprint: (input, request) => privacy.fingerprint(input.travellerId, request),
     businessKey: (input) => input.tripId,
     async run(saga, input) {
-      const steps = travelActivities(providers, input);
+      const steps = travelActivities(providers, privacy, input);
       await saga.step('requestTrip', steps.requestTrip);
       const held = await saga.parallel('reserve', { flight: steps.reserveFlight, hotel: steps.reserveHotel, car: steps.reserveCar });
       await saga.step('chargeTraveller', steps.chargeTraveller);
