@@ -13,8 +13,9 @@ import { assertRecoveryApi } from './fleet/recovery';
 import { createHttpApp } from './http/server';
 import { dbosLogger, type Logger } from './log';
 import { Metrics } from './metrics';
-import { startProcessManagers, type RunningProcessManagers } from './process-managers';
-import { Projections, readModels } from './projections';
+import { Consumers } from './consumers';
+import { processManagerConsumer, processManagers } from './process-managers';
+import { projectionConsumer, readModels } from './projections';
 import { createSimulators, setSwitch, type Providers } from './providers';
 import { WORKFLOW_VERSION } from './release';
 import { SagaEngine } from './saga/engine';
@@ -33,9 +34,8 @@ export interface App {
   providers: Providers;
   handler: CommandHandler;
   metrics: Metrics;
-  processManagers: RunningProcessManagers;
-  /** Read models: status and lag, waitForPosition, rebuilds, parked events. */
-  projections: Projections;
+  /** Projections, process managers, the outbox: status and lag, waitForPosition, rebuilds, parked events. */
+  consumers: Consumers;
   server?: Server;
   fleet: Fleet;
   /** Stop; `graceMs` lets running sagas finish first (see the implementation). */
@@ -143,31 +143,22 @@ export async function startApp(
   metrics.useFleet(() => fleet.snapshot());
   const notifier = new AppendNotifier(db.url);
   await notifier.start();
-  // Every process runs every projection; a lease per projection keeps one applier at a time.
-  const projections = new Projections(db.pool, store, {
+  // Event-driven flows (a return request starts the return saga) start sagas, so they run after DBOS launched.
+  const reactions = { handler, log, startSaga: async (type: string, sagaId: string, input: unknown) => void (await engine.start(type, sagaId, input)) };
+  // Every process runs every consumer; a lease per consumer keeps one at work at a time.
+  const consumers = new Consumers(db.pool, store, {
     owner: config.executorId,
-    projections: readModels(),
+    consumers: [...readModels().map(projectionConsumer), ...processManagers.map((pm) => processManagerConsumer(pm, reactions))],
     notifier,
     log,
-    // One lease length for the fleet: a dead process's projections move as soon as its sagas do.
+    // One lease length for the fleet: a dead process's consumers move as soon as its sagas do.
     leaseTtlMs: config.fleetLeaseMs,
   });
   // READ_SIDE=off: this process only orchestrates; the read models exist (reads
   // answer) and whichever process runs the read side keeps them up to date.
-  if (config.readSide) await projections.start();
-  else await projections.ensure();
-  metrics.useProjections(() => projections.lagReport());
-  // Event-driven flows (a return request starts the return saga); they start sagas, so after DBOS.
-  const processManagers: RunningProcessManagers = config.readSide
-    ? await startProcessManagers({
-        pool: db.pool,
-        store,
-        handler,
-        startSaga: async (type, sagaId, input) => void (await engine.start(type, sagaId, input)),
-        notifier,
-        log,
-      })
-    : { runners: [], stop: async () => {} };
+  if (config.readSide) await consumers.start();
+  else await consumers.ensure();
+  metrics.useProjections(() => consumers.lagReport());
 
   const app: App = {
     config,
@@ -177,8 +168,7 @@ export async function startApp(
     providers,
     handler,
     metrics,
-    processManagers,
-    projections,
+    consumers,
     fleet,
     /**
      * Graceful: stop taking work (no new requests, no queue polls, read side
@@ -189,8 +179,7 @@ export async function startApp(
       await fleet.drain();
       await new Promise<void>((resolve) => (app.server ? app.server.close(() => resolve()) : resolve()));
       app.server?.closeAllConnections();
-      await projections.stop();
-      await processManagers.stop();
+      await consumers.stop();
       // Workflows stop before the pool they write through goes away.
       await DBOS.shutdown(graceMs > 0 ? { workflowCompletionTimeoutMS: graceMs } : undefined);
       await fleet.release().catch((err) => log.warn({ err: (err as Error).message }, 'fleet: could not release the lease'));
@@ -199,7 +188,7 @@ export async function startApp(
     },
   };
   if (options.listen !== false) {
-    const http = createHttpApp({ config, store, handler, engine, pool: db.pool, log, metrics, projections, fleet });
+    const http = createHttpApp({ config, store, handler, engine, pool: db.pool, log, metrics, consumers, fleet });
     app.server = await new Promise<Server>((resolve) => {
       const server = http.listen(config.port, config.host, () => resolve(server));
     });

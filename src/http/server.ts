@@ -7,7 +7,7 @@ import type { Pool } from '../db/pool';
 import type { CommandHandler, EventStore } from '../eventstore';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
-import type { Projections } from '../projections';
+import type { Consumers } from '../consumers';
 import { metricsRoutes } from '../metrics/route';
 import { WORKFLOW_VERSION } from '../release';
 import type { SagaEngine } from '../saga/engine';
@@ -19,7 +19,7 @@ import { securityHeaders } from './security';
 import { fleetRoutes } from './routes/fleet';
 import { orderRoutes } from './routes/orders';
 import { problemTypeRoutes } from './routes/problem-types';
-import { projectionRoutes } from './routes/projections';
+import { consumerRoutes } from './routes/consumers';
 import { readModelRoutes } from './routes/read-models';
 import { returnRoutes } from './routes/returns';
 import { sagaRoutes } from './routes/sagas';
@@ -34,7 +34,8 @@ export interface HttpDeps {
   log: Logger;
   /** Serves GET /metrics when given. */
   metrics?: Metrics;
-  projections: Projections;
+  /** Projections, process managers, the outbox. */
+  consumers: Consumers;
   /** Serves GET /fleet when given. */
   fleet?: Fleet;
 }
@@ -65,10 +66,10 @@ export function createHttpApp(deps: HttpDeps): express.Express {
 
   app.use(orderRoutes(deps));
   app.use(returnRoutes(deps));
-  app.use(sagaRoutes({ ...deps, operator }));
+  app.use(sagaRoutes({ ...deps, projections: deps.consumers, operator }));
   app.use(storeRoutes({ ...deps, operator }));
-  app.use(readModelRoutes(deps));
-  app.use(projectionRoutes({ ...deps, operator }));
+  app.use(readModelRoutes({ ...deps, projections: deps.consumers }));
+  app.use(consumerRoutes({ ...deps, operator }));
   if (deps.metrics) app.use(metricsRoutes(deps.metrics));
   if (deps.fleet) app.use(fleetRoutes(deps.fleet));
   app.use(consoleRoutes());

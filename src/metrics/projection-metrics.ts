@@ -1,8 +1,9 @@
 import { Gauge, type Registry } from 'prom-client';
 
-/** One projection's progress, as the projections module reports it. */
+/** One consumer's progress, as the consumers module reports it. */
 export interface ProjectionStatus {
   name: string;
+  kind: string;
   /** Events in the feed the projection has not applied yet. */
   lagEvents: number;
   /** Age of the oldest unapplied event; 0 when caught up. */
@@ -30,20 +31,27 @@ export class ProjectionMetrics {
       last ??= statuses().finally(() => setImmediate(() => (last = undefined)));
       return last;
     };
-    const gauge = (name: string, help: string, value: (s: ProjectionStatus) => number) =>
+    // projection_* (kept for existing dashboards) for read models; consumer_* for every kind.
+    const gauge = (name: string, help: string, value: (s: ProjectionStatus) => number, projectionsOnly: boolean) =>
       new Gauge({
         name,
         help,
-        labelNames: ['projection'],
+        labelNames: projectionsOnly ? ['projection'] : ['consumer', 'kind'],
         registers: [registry],
         async collect() {
           this.reset();
-          for (const status of await read()) this.set({ projection: status.name }, value(status));
+          for (const s of await read()) {
+            if (!projectionsOnly) this.set({ consumer: s.name, kind: s.kind }, value(s));
+            else if (s.kind === 'projection') this.set({ projection: s.name }, value(s));
+          }
         },
       });
-    gauge('projection_lag_events', 'Events in the feed a projection has not applied yet', (s) => s.lagEvents);
-    gauge('projection_lag_seconds', 'Age of the oldest event a projection has not applied yet', (s) => s.lagMs / 1000);
-    gauge('projection_parked_events', 'Events parked in the dead-letter table, per projection', (s) => s.parked);
+    for (const projectionsOnly of [true, false]) {
+      const prefix = projectionsOnly ? 'projection' : 'consumer';
+      gauge(`${prefix}_lag_events`, `Events in the feed a ${prefix} has not handled yet`, (s) => s.lagEvents, projectionsOnly);
+      gauge(`${prefix}_lag_seconds`, `Age of the oldest event a ${prefix} has not handled yet`, (s) => s.lagMs / 1000, projectionsOnly);
+      gauge(`${prefix}_parked_events`, `Events parked in the dead-letter table, per ${prefix}`, (s) => s.parked, projectionsOnly);
+    }
   }
 
   use(source: ProjectionStatusSource): void {

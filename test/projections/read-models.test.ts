@@ -17,7 +17,7 @@ test('after a random workload of sagas and stock changes, every projection equal
   for (const sku of skus) await addStock(app, sku, rng.int(1, 6));
   const workload = await placeRandomOrders(app, rng, skus, 14);
   await settle(app, workload.sagaIds);
-  expect(await app.projections.waitForCaughtUp()).toBe(true);
+  expect(await app.consumers.waitForCaughtUp()).toBe(true);
 
   const expected = await foldStreams(app.store);
   // The workload took both roads, or this would prove less than it claims.
@@ -35,7 +35,7 @@ test('GET /orders/:id, /orders, /inventory and /sagas answer from the read model
   });
   const { orderId, sagaId } = placed.body;
   await app.engine.waitFor(sagaId, ['COMPLETED']);
-  expect(await app.projections.waitForCaughtUp()).toBe(true);
+  expect(await app.consumers.waitForCaughtUp()).toBe(true);
 
   const order = await http(app, 'GET', `/orders/${orderId}`);
   expect(order.status).toBe(200);
@@ -83,7 +83,7 @@ test('GET /orders/:id, /orders, /inventory and /sagas answer from the read model
 });
 
 test('read-your-writes: a read given the position of a write waits for it, bounded, and answers 504 past the bound', async () => {
-  await app.projections.stop(); // the read models fall behind
+  await app.consumers.stop(); // the read models fall behind
   try {
     const position = await addStock(app, 'sku-ryw', 5);
     expect(position).toBeGreaterThan(0);
@@ -101,13 +101,13 @@ test('read-your-writes: a read given the position of a write waits for it, bound
 
     const started = Date.now();
     const waiting = http(app, 'GET', `/inventory?after=${position}`);
-    setTimeout(() => void app.projections.start(), 200);
+    setTimeout(() => void app.consumers.start(), 200);
     const fresh = await waiting;
     expect(fresh.status).toBe(200);
     expect(Date.now() - started).toBeGreaterThanOrEqual(200);
     expect(fresh.body.items).toContainEqual(expect.objectContaining({ sku: 'sku-ryw', onHand: 5 }));
   } finally {
-    await app.projections.start();
+    await app.consumers.start();
   }
 
   // A saga starts asynchronously: `Prefer: wait` lets POST /orders return the position of its first write.

@@ -2,7 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Pool } from '../../db/pool';
-import { latestCorrelatedPosition } from '../../projections';
+import { latestCorrelatedPosition } from '../../consumers';
+import type { EventStore } from '../../eventstore';
 import type { SagaEngine } from '../../saga/engine';
 import { OrderRequest, type OrderFulfillmentInput } from '../../sagas/order-fulfillment/input';
 import { HttpProblem } from '../problem';
@@ -26,7 +27,7 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export function orderRoutes(deps: { engine: SagaEngine; pool: Pool }): Router {
+export function orderRoutes(deps: { engine: SagaEngine; pool: Pool; store: EventStore }): Router {
   const router = Router();
 
   /**
@@ -70,7 +71,7 @@ export function orderRoutes(deps: { engine: SagaEngine; pool: Pool }): Router {
     const view = await deps.engine.view(sagaId);
     // For read-your-writes (`?after=`): the saga's newest event so far (its steps run
     // asynchronously, so 0 until the first one commits, unless `Prefer: wait=<s>`).
-    const position = await latestCorrelatedPosition(deps.pool, sagaId, preferredWaitMs(req));
+    const position = await latestCorrelatedPosition(deps.store, sagaId, preferredWaitMs(req));
     res
       .status(202)
       .location(`/sagas/${encodeURIComponent(sagaId)}`)

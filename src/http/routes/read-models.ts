@@ -8,8 +8,8 @@ import {
   ORDER_STATUSES,
   ORDER_SUMMARY,
   STOCK_LEVELS,
-  type Projections,
 } from '../../projections';
+import type { Consumers } from '../../consumers';
 import { HttpProblem } from '../problem';
 import { awaitProjection } from '../read-your-writes';
 import { params, query } from '../validate';
@@ -23,7 +23,7 @@ const OrderQuery = z.object({
 const InventoryQuery = z.object({ limit: z.coerce.number().int().min(1).max(5000).default(1000) });
 
 /** Queries served by the read models (projections), never by folding streams. */
-export function readModelRoutes(deps: { pool: Pool; projections: Projections }): Router {
+export function readModelRoutes(deps: { pool: Pool; projections: Consumers }): Router {
   const router = Router();
   const { pool, projections } = deps;
 

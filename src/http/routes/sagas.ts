@@ -2,7 +2,8 @@ import { DBOS } from '@dbos-inc/dbos-sdk';
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { EventStore } from '../../eventstore';
-import { listSagaOverviews, SAGA_OVERVIEW, type Projections } from '../../projections';
+import type { Consumers } from '../../consumers';
+import { listSagaOverviews, SAGA_OVERVIEW } from '../../projections';
 import type { ControlMessage } from '../../saga/definition';
 import type { SagaEngine } from '../../saga/engine';
 import { sagaStreamId } from '../../saga/events';
@@ -27,7 +28,7 @@ const ResolveBody = ActionBody.extend({ reason: z.string().min(1).max(1000) });
 const ForkBody = ActionBody.extend({ fromStep: z.union([z.number().int().min(0), z.string().min(1).max(100)]) });
 const ForkId = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'up to 128 letters, digits, ".", "_", ":" or "-"').optional();
 
-export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; projections: Projections; operator: RequestHandler }): Router {
+export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; projections: Consumers; operator: RequestHandler }): Router {
   const router = Router();
 
   router.get('/sagas/:id', async (req, res) => {

@@ -1,4 +1,4 @@
-import type { AppendNotifier } from './subscription';
+import type { AppendNotifier } from '../eventstore';
 
 export interface PollLoopOptions {
   /**
