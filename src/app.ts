@@ -86,6 +86,7 @@ export async function startApp(
   const db = await openDatabase(config, (msg) => log.info(msg));
   const metrics = new Metrics(db.pool, log);
   const store = new EventStore(db.pool, createRegistry(), { onAppended: metrics.onAppended });
+  metrics.useStore(store);
   const handler = new CommandHandler(store, new SnapshotStore(db.pool, config.snapshotEvery));
   const providers = createSimulators(db.pool);
   if (config.simulateOutageAfterCapture) await setSwitch(db.pool, 'outage_after_capture', true);

@@ -1,10 +1,11 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Pool } from '../db/pool';
-import type { StreamWrite } from '../eventstore';
+import type { EventStore, StreamWrite } from '../eventstore';
 import type { Logger } from '../log';
 import { FleetMetrics, type FleetSource } from './fleet-metrics';
 import { ParkedSagaMetrics } from './parked-metrics';
 import { ProjectionMetrics, type ProjectionStatusSource } from './projection-metrics';
+import { sagaIdOf } from '../saga/events';
 import { SagaMetrics } from './saga-metrics';
 import { StoreMetrics } from './store-metrics';
 
@@ -28,7 +29,7 @@ export class Metrics {
     private readonly log: Logger,
   ) {
     collectDefaultMetrics({ register: this.registry });
-    this.sagas = new SagaMetrics(this.registry, pool);
+    this.sagas = new SagaMetrics(this.registry);
     this.projections = new ProjectionMetrics(this.registry);
     this.fleet = new FleetMetrics(this.registry);
     new ParkedSagaMetrics(this.registry, pool);
@@ -40,16 +41,21 @@ export class Metrics {
     try {
       this.appends.observe(writes);
       for (const write of writes) {
-        if (!write.streamId.startsWith('saga-')) continue;
-        const sagaId = write.streamId.slice('saga-'.length);
-        this.sagas.observe(write).catch((err) => this.log.warn({ err, sagaId }, 'saga metrics not recorded'));
+        const sagaId = sagaIdOf(write.streamId);
+        if (sagaId === undefined) continue;
+        this.sagas.observe(sagaId, write).catch((err) => this.log.warn({ err, sagaId }, 'saga metrics not recorded'));
       }
     } catch (err) {
       this.log.warn({ err }, 'append metrics not recorded');
     }
   };
 
-  /** Where projection lag and parked counts come from, once projections run. */
+  /** Where saga metrics look up what they did not see written (the store upcasts what it reads). */
+  useStore(store: EventStore): void {
+    this.sagas.use(store);
+  }
+
+  /** Where consumer lag and parked counts come from, once consumers run. */
   useProjections(source: ProjectionStatusSource): void {
     this.projections.use(source);
   }
