@@ -14,6 +14,10 @@ import { createHttpApp } from './http/server';
 import { dbosLogger, type Logger } from './log';
 import { Metrics } from './metrics';
 import { Consumers } from './consumers';
+import { Broker } from './outbox/broker';
+import { Inbound } from './outbox/inbound';
+import { outboxConsumer } from './outbox/outbox';
+import { inboundOrders } from './process-managers/inbound-orders';
 import { processManagerConsumer, processManagers } from './process-managers';
 import { projectionConsumer, readModels } from './projections';
 import { createSimulators, setSwitch, type Providers } from './providers';
@@ -146,10 +150,13 @@ export async function startApp(
   await notifier.start();
   // Event-driven flows (a return request starts the return saga) start sagas, so they run after DBOS launched.
   const reactions = { handler, log, startSaga: async (type: string, sagaId: string, input: unknown) => void (await engine.start(type, sagaId, input)) };
+  // NATS_URL set: the outbox publishes to JetStream and the inbound consumer starts sagas; connects in the background.
+  const broker = config.nats && new Broker(config.nats.url, log);
+  const outbox = broker && config.nats ? [outboxConsumer(broker, { ...config.nats, onAcked: metrics.onOutboxAcked })] : [];
   // Every process runs every consumer; a lease per consumer keeps one at work at a time.
   const consumers = new Consumers(db.pool, store, {
     owner: config.executorId,
-    consumers: [...readModels().map(projectionConsumer), ...processManagers.map((pm) => processManagerConsumer(pm, reactions))],
+    consumers: [...readModels().map(projectionConsumer), ...processManagers.map((pm) => processManagerConsumer(pm, reactions)), ...outbox],
     notifier,
     log,
     // One lease length for the fleet: a dead process's consumers move as soon as its sagas do.
@@ -160,6 +167,7 @@ export async function startApp(
   if (config.readSide) await consumers.start();
   else await consumers.ensure();
   metrics.useProjections(() => consumers.lagReport());
+  const inbound = broker && config.nats && config.readSide ? new Inbound(broker, inboundOrders, config.nats.inbound, reactions).start() : undefined;
 
   const app: App = {
     config,
@@ -180,7 +188,9 @@ export async function startApp(
       await fleet.drain();
       await new Promise<void>((resolve) => (app.server ? app.server.close(() => resolve()) : resolve()));
       app.server?.closeAllConnections();
+      await inbound?.stop();
       await consumers.stop();
+      await broker?.close();
       // Workflows stop before the pool they write through goes away.
       await DBOS.shutdown(graceMs > 0 ? { workflowCompletionTimeoutMS: graceMs } : undefined);
       await fleet.release().catch((err) => log.warn({ err: (err as Error).message }, 'fleet: could not release the lease'));

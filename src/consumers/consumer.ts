@@ -1,5 +1,5 @@
 import type { PoolClient } from '../db/pool';
-import type { Checkpoint, Queryable, RecordedEvent } from '../eventstore';
+import { feedOrder, type Checkpoint, type Queryable, type RecordedEvent } from '../eventstore';
 
 export type ConsumerKind = 'projection' | 'process-manager' | 'outbox';
 
@@ -49,13 +49,8 @@ export interface Consumer {
   drop?(db: Queryable, version: number): Promise<void>;
 }
 
-/** Feed order: (txid, position). Transaction ids are xid8, beyond Number's range. */
-export function compareCheckpoints(a: Checkpoint, b: Checkpoint): number {
-  const ta = BigInt(a.txid);
-  const tb = BigInt(b.txid);
-  if (ta !== tb) return ta < tb ? -1 : 1;
-  return a.position - b.position;
-}
+/** Feed order: (txid, position). */
+export const compareCheckpoints = feedOrder;
 
 export const checkpointOf = (event: RecordedEvent): Checkpoint => ({ txid: event.txid, position: event.globalPosition });
 

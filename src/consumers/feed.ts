@@ -1,4 +1,4 @@
-import type { Checkpoint, EventStore, RecordedEvent } from '../eventstore';
+import type { Checkpoint, EventStore, Queryable, RecordedEvent } from '../eventstore';
 
 /**
  * The process's reads of the global feed. Lanes woken by the same append ask
@@ -12,12 +12,16 @@ export class FeedReader {
 
   constructor(private readonly store: EventStore) {}
 
-  read(after: Checkpoint, limit: number): Promise<RecordedEvent[]> {
+  /**
+   * `db`: a transaction of the caller's (its round's). What it reads is
+   * committed history either way, so another lane may share that read.
+   */
+  read(after: Checkpoint, limit: number, db?: Queryable): Promise<RecordedEvent[]> {
     const key = `${after.txid}:${after.position}:${limit}`;
     const pending = this.inFlight.get(key);
     if (pending) return pending;
     this.reads++;
-    const read = this.store.readAll(after, limit).finally(() => this.inFlight.delete(key));
+    const read = this.store.readAll(after, limit, db).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, read);
     return read;
   }

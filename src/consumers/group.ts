@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
-import type { Pool } from '../db/pool';
+import type { Pool, PoolClient } from '../db/pool';
 import { inTransaction } from '../db/pool';
-import type { AppendNotifier, RecordedEvent } from '../eventstore';
+import type { AppendNotifier, Checkpoint, RecordedEvent } from '../eventstore';
 import type { Logger } from '../log';
 import { advanceCheckpoints, claimLeases, LeaseLostError, promoteToLive, releaseLeases, type OwnedVersion } from './checkpoints';
 import { checkpointOf, compareCheckpoints, type Consumer } from './consumer';
@@ -49,6 +49,13 @@ interface Slot extends OwnedVersion {
   failure?: Failure;
 }
 
+/** A read and its commit; `settle` runs once the round's transaction committed. */
+interface Round {
+  served: Slot[];
+  reachedEnd: boolean;
+  settle: (() => Promise<void>)[];
+}
+
 const keyOf = (s: { name: string; version: number }) => `${s.name}@${s.version}`;
 const MAX_BACKOFF_MS = 5_000;
 
@@ -68,6 +75,10 @@ const MAX_BACKOFF_MS = 5_000;
 export class ConsumerGroup {
   private slots: Slot[] = [];
   private claimedAt = 0;
+  /** The furthest feed position this group has read: an append announced at or before it is no news. */
+  private readUpTo?: Checkpoint;
+  /** An append was announced past readUpTo since the last round. */
+  private news = false;
   private readonly loop: PollLoop;
   private readonly byName: Map<string, Consumer>;
 
@@ -83,6 +94,11 @@ export class ConsumerGroup {
       minPollMs: options.minPollMs,
       maxPollMs: options.maxPollMs,
       coalesceMs: options.coalesceMs,
+      isNews: (at) => {
+        if (at && this.readUpTo && compareCheckpoints(at, this.readUpTo) <= 0) return false;
+        this.news = true;
+        return true;
+      },
       onError: (err, failures) => deps.log.error({ err, consumers: [...this.byName.keys()], failures }, 'consumer round failed; retrying'),
     });
   }
@@ -108,7 +124,9 @@ export class ConsumerGroup {
   /** One round; returns more than 0 when another should follow at once (a full batch, a retry). */
   async tick(): Promise<number> {
     if (Date.now() - this.claimedAt >= this.options.leaseTtlMs / 3) await this.claim();
-    let more = await this.serve(this.slots.filter((s) => !s.failure));
+    const news = this.news;
+    this.news = false;
+    let more = await this.serve(this.slots.filter((s) => !s.failure), news);
     const now = Date.now();
     for (const slot of this.slots.filter((s) => s.failure && s.failure.nextAt <= now)) more += await this.retry(slot);
     return more;
@@ -124,30 +142,51 @@ export class ConsumerGroup {
     if (taken.length > 0) this.deps.log.info({ owner: this.options.owner, taken }, 'consumer leases taken');
   }
 
-  /** Healthy versions: one read per distinct position, one commit per read. */
-  private async serve(slots: Slot[]): Promise<number> {
-    const { batchSize } = this.options;
+  /**
+   * Healthy versions: one read per distinct position, one commit per read.
+   * After an announced append (`news`, so the read will most likely find
+   * something) the read opens the round's transaction; otherwise (polls,
+   * continuations) it goes alone first, so that finding nothing costs one
+   * statement.
+   */
+  private async serve(slots: Slot[], news: boolean): Promise<number> {
     let pending = [...slots].sort((a, b) => compareCheckpoints(a.checkpoint, b.checkpoint));
     let more = 0;
-    while (pending.length > 0) {
-      const events = await this.deps.feed.read(pending[0].checkpoint, batchSize);
-      // Fewer than asked for: the end of the feed as of now. Waiting for an empty
-      // read instead could wait forever under steady writes (rebuild switch).
-      const reachedEnd = events.length < batchSize;
-      const end = events.length > 0 ? checkpointOf(events[events.length - 1]) : pending[0].checkpoint;
-      const served = events.length > 0 ? pending.filter((s) => compareCheckpoints(s.checkpoint, end) < 0) : [];
-      const caughtUpRebuilds = reachedEnd ? pending.filter((s) => s.status === 'rebuilding' && !served.includes(s)) : [];
+    for (let first = true; pending.length > 0; first = false) {
+      const withWrites = pending.some((s) => s.consumer.delivery === 'transaction');
+      let round: Round = { served: [], reachedEnd: true, settle: [] };
       try {
-        if (served.length > 0) await this.commit(served, events, reachedEnd);
-        if (caughtUpRebuilds.length > 0) await this.commit(caughtUpRebuilds, [], true);
+        round =
+          first && news && withWrites
+            ? await inTransaction(this.deps.pool, (tx) => this.round(pending, tx))
+            : await this.round(pending);
+        for (const settle of round.settle) await settle();
       } catch (err) {
-        this.failed(served, err);
+        this.failed(pending, err);
       }
-      if (reachedEnd) break;
+      if (round.reachedEnd) break;
       more++;
-      pending = pending.filter((s) => !served.includes(s));
+      pending = pending.filter((s) => !round.served.includes(s));
     }
     return more;
+  }
+
+  /** Read after the lowest checkpoint and commit that batch for every version it covers. */
+  private async round(pending: Slot[], tx?: PoolClient): Promise<Round> {
+    const { batchSize } = this.options;
+    const events = await this.deps.feed.read(pending[0].checkpoint, batchSize, tx);
+    // Fewer than asked for: the end of the feed as of now. Waiting for an empty
+    // read instead could wait forever under steady writes (rebuild switch).
+    const reachedEnd = events.length < batchSize;
+    if (events.length === 0 && !pending.some((s) => s.status === 'rebuilding')) return { served: [], reachedEnd, settle: [] };
+    const end = events.length > 0 ? checkpointOf(events[events.length - 1]) : pending[0].checkpoint;
+    if (events.length > 0 && (!this.readUpTo || compareCheckpoints(end, this.readUpTo) > 0)) this.readUpTo = end;
+    const served = events.length > 0 ? pending.filter((s) => compareCheckpoints(s.checkpoint, end) < 0) : [];
+    const caughtUpRebuilds = reachedEnd ? pending.filter((s) => s.status === 'rebuilding' && !served.includes(s)) : [];
+    const settle = [];
+    if (served.length > 0) settle.push(await this.commit(served, events, reachedEnd, undefined, tx));
+    if (caughtUpRebuilds.length > 0) settle.push(await this.commit(caughtUpRebuilds, [], true, undefined, tx));
+    return { served, reachedEnd, settle };
   }
 
   private failed(slots: Slot[], err: unknown): void {
@@ -186,7 +225,7 @@ export class ConsumerGroup {
     }
     const lastAttempt = f.oneByOne > 0 && f.attempts + 1 >= this.options.maxAttempts;
     try {
-      await this.commit([slot], events, events.length < limit, lastAttempt ? f.attempts + 1 : undefined);
+      await (await this.commit([slot], events, events.length < limit, lastAttempt ? f.attempts + 1 : undefined))();
       slot.failure = f.oneByOne > 1 ? { attempts: 0, nextAt: 0, oneByOne: f.oneByOne - 1 } : undefined;
       return 1;
     } catch (err) {
@@ -198,12 +237,20 @@ export class ConsumerGroup {
 
   /**
    * Hand `events` to each slot (those after its checkpoint) and advance every
-   * checkpoint to the batch's end. Outside effects first, with no transaction
-   * open; then one transaction for the projections' writes and the checkpoints.
-   * `parkAttempts`: the last attempt at a single event; if it fails, it is parked
-   * and the checkpoint moves past it.
+   * checkpoint to the batch's end. Outside effects first, before anything is
+   * written (a transaction `open` for the round holds no transaction id yet, so
+   * it holds back no reader of the feed); then the projections' writes and the
+   * checkpoints in one transaction. `parkAttempts`: the last attempt at a
+   * single event; if it fails, it is parked and the checkpoint moves past it.
+   * Returns what to do once that transaction committed.
    */
-  private async commit(slots: Slot[], events: RecordedEvent[], reachedEnd: boolean, parkAttempts?: number): Promise<void> {
+  private async commit(
+    slots: Slot[],
+    events: RecordedEvent[],
+    reachedEnd: boolean,
+    parkAttempts?: number,
+    open?: PoolClient,
+  ): Promise<() => Promise<void>> {
     const { pool } = this.deps;
     const { owner, leaseTtlMs } = this.options;
     const work = slots.map((slot) => {
@@ -228,9 +275,10 @@ export class ConsumerGroup {
     const writes = work.filter(({ slot, wanted }) => slot.consumer.delivery === 'transaction' && wanted.length > 0);
     const retired = new Map<Slot, number | undefined>();
     if (writes.length === 0 && promoting.length === 0 && !parked) {
-      await advanceCheckpoints(pool, owner, leaseTtlMs, moves);
+      await advanceCheckpoints(open ?? pool, owner, leaseTtlMs, moves);
     } else {
-      await inTransaction(pool, async (tx) => {
+      const inTx = (fn: (tx: PoolClient) => Promise<void>) => (open ? fn(open) : inTransaction(pool, fn));
+      await inTx(async (tx) => {
         for (const { slot, wanted } of writes) {
           if (parkAttempts === undefined) await slot.consumer.handle(wanted, { version: slot.version, tx });
           else {
@@ -245,16 +293,18 @@ export class ConsumerGroup {
         for (const slot of promoting) retired.set(slot, await promoteToLive(tx, slot.name, slot.version));
       });
     }
-    for (const slot of slots) {
-      if (to) slot.checkpoint = to;
-      this.deps.advanced.emit(`advanced:${slot.name}`, slot.version);
-    }
-    if (parked) this.deps.log.warn({ consumer: keyOf(parked.slot), position: events[0].globalPosition }, 'consumer parked an event it could not handle');
-    for (const [slot, old] of retired) {
-      slot.status = 'live';
-      this.slots = this.slots.filter((s) => !(s.name === slot.name && s.version === old));
-      this.deps.log.info({ consumer: slot.name, version: slot.version, retired: old }, 'consumer rebuilt: reads switched to the new version');
-      await this.deps.cleanUp(slot.consumer).catch((err) => this.deps.log.warn({ err, consumer: slot.name }, 'consumer clean-up failed'));
-    }
+    return async () => {
+      for (const slot of slots) {
+        if (to) slot.checkpoint = to;
+        this.deps.advanced.emit(`advanced:${slot.name}`, slot.version);
+      }
+      if (parked) this.deps.log.warn({ consumer: keyOf(parked.slot), position: events[0].globalPosition }, 'consumer parked an event it could not handle');
+      for (const [slot, old] of retired) {
+        slot.status = 'live';
+        this.slots = this.slots.filter((s) => !(s.name === slot.name && s.version === old));
+        this.deps.log.info({ consumer: slot.name, version: slot.version, retired: old }, 'consumer rebuilt: reads switched to the new version');
+        await this.deps.cleanUp(slot.consumer).catch((err) => this.deps.log.warn({ err, consumer: slot.name }, 'consumer clean-up failed'));
+      }
+    };
   }
 }

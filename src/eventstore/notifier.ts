@@ -1,7 +1,14 @@
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
+import type { Checkpoint } from './types';
 
 export const APPEND_CHANNEL = 'events_appended';
+
+/** `txid:position`, or undefined when the sender did not say (the SQL function's NOTIFY). */
+export function parseAnnounced(payload: string | undefined): Checkpoint | undefined {
+  const match = /^(\d+):(\d+)$/.exec(payload ?? '');
+  return match ? { txid: match[1], position: Number(match[2]) } : undefined;
+}
 
 /**
  * One LISTEN connection per process, shared by every consumer: a wake-up
@@ -21,7 +28,8 @@ export class AppendNotifier extends EventEmitter {
   async start(): Promise<void> {
     if (this.closed) return;
     const client = new pg.Client({ connectionString: this.connectionString });
-    client.on('notification', () => this.emit('append'));
+    // The payload, when an append of our own store sent it, is the newest append in feed order.
+    client.on('notification', (msg) => this.emit('append', parseAnnounced(msg.payload)));
     // 'error' and 'end' both come when the server goes away: reconnect once.
     const lost = () => this.client === client && this.reconnectSoon();
     client.on('error', lost);

@@ -35,6 +35,14 @@ function decodeExpected(code: number): ExpectedVersion {
   return code === -2 ? 'no_stream' : code === -3 ? 'stream_exists' : code === -1 ? 'any' : code;
 }
 
+/** Feed order: (txid, position). Transaction ids are xid8, beyond Number's range. */
+export function feedOrder(a: Checkpoint, b: Checkpoint): number {
+  const ta = BigInt(a.txid);
+  const tb = BigInt(b.txid);
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  return a.position - b.position;
+}
+
 export function categoryOf(streamId: string): string {
   return streamId.split('-', 1)[0];
 }
@@ -172,11 +180,12 @@ export class EventStore {
    * `announceAfterCommit` calls it after that commit.
    */
   committed(writes: StreamWrite[], result: AppendResult): void {
-    this.announce();
+    this.announce({ txid: result.txid, position: result.lastPosition });
     this.options.onAppended?.(writes, result);
   }
 
-  private announcing = false;
+  /** The newest append (in feed order) not announced yet. */
+  private unannounced?: Checkpoint;
 
   /**
    * Wake subscribers after our own appends commit: one NOTIFY for all appends
@@ -184,13 +193,21 @@ export class EventStore {
    * transactions. A NOTIFY inside a transaction holds a cluster-wide lock until
    * the commit is flushed, which made concurrent appends queue behind one
    * another. Subscribers poll as well, so a lost wake-up only costs latency.
+   * The payload is the newest of those appends in feed order, `txid:position`:
+   * a follower that has read that far already stays asleep.
    */
-  private announce(): void {
-    if (!(this.options.notify ?? true) || this.announcing) return;
-    this.announcing = true;
+  private announce(at: Checkpoint): void {
+    if (!(this.options.notify ?? true)) return;
+    const pending = this.unannounced;
+    if (pending) {
+      if (feedOrder(at, pending) > 0) this.unannounced = at;
+      return;
+    }
+    this.unannounced = at;
     setTimeout(() => {
-      this.announcing = false;
-      this.pool.query(`SELECT pg_notify('${APPEND_CHANNEL}', '')`).catch(() => {});
+      const newest = this.unannounced as Checkpoint;
+      this.unannounced = undefined;
+      this.pool.query(`SELECT pg_notify('${APPEND_CHANNEL}', $1)`, [`${newest.txid}:${newest.position}`]).catch(() => {});
     }, ANNOUNCE_COALESCE_MS).unref();
   }
 

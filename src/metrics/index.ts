@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { Pool } from '../db/pool';
 import type { EventStore, StreamWrite } from '../eventstore';
 import type { Logger } from '../log';
@@ -23,6 +23,12 @@ export class Metrics {
   private readonly sagas: SagaMetrics;
   private readonly projections: ProjectionMetrics;
   private readonly fleet: FleetMetrics;
+  private readonly outboxLag = new Histogram({
+    name: 'outbox_lag_seconds',
+    help: "Age of an event when NATS JetStream acked its publication (commit -> broker ack)",
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
 
   constructor(
     pool: Pool,
@@ -48,6 +54,11 @@ export class Metrics {
     } catch (err) {
       this.log.warn({ err }, 'append metrics not recorded');
     }
+  };
+
+  /** For the outbox: called at each broker ack. */
+  readonly onOutboxAcked = (_event: unknown, lagMs: number): void => {
+    this.outboxLag.observe(lagMs / 1000);
   };
 
   /** Where saga metrics look up what they did not see written (the store upcasts what it reads). */
