@@ -161,6 +161,7 @@ export async function startApp(
     log,
     // One lease length for the fleet: a dead process's consumers move as soon as its sagas do.
     leaseTtlMs: config.fleetLeaseMs,
+    coalesceMs: config.consumerCoalesceMs,
   });
   // READ_SIDE=off: this process only orchestrates; the read models exist (reads
   // answer) and whichever process runs the read side keeps them up to date.

@@ -53,6 +53,8 @@ export const EnvSchema = z.object({
   FLEET_LEASE_MS: int(500).default(10_000),
   SHUTDOWN_GRACE_MS: int(0).default(10_000),
   MAX_RECOVERY_ATTEMPTS: int(1).default(10),
+  /** After an append's wake-up, consumers wait this long so that appends close together share one round. */
+  CONSUMER_COALESCE_MS: int(0).default(20),
   /** Unset: no outbox, no inbound. Set: both (README, "Talking to other services over NATS"). */
   NATS_URL: optionalString.pipe(z.url({ protocol: /^(nats|tls)$/ }).optional()),
   NATS_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'dot-separated tokens').default('saga'),
@@ -132,6 +134,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** Recoveries of one saga before it is parked as a crash loop. */
   maxRecoveryAttempts: number;
+  /** Consumers: the wait after a wake-up that lets close appends share one round (cost against lag). */
+  consumerCoalesceMs: number;
   /** The outbox to NATS JetStream and the inbound consumer; absent without NATS_URL. */
   nats?: NatsConfig;
 }
@@ -212,6 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = process.c
     fleetLeaseMs: e.FLEET_LEASE_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     maxRecoveryAttempts: e.MAX_RECOVERY_ATTEMPTS,
+    consumerCoalesceMs: e.CONSUMER_COALESCE_MS,
     nats: e.NATS_URL
       ? {
           url: e.NATS_URL,

@@ -161,3 +161,16 @@ test('an event a projection cannot apply is parked, the rest applied; parked eve
   expect((await http(app, 'POST', `/projections/stock-levels/dead-letters/${after}/replay`, { token: true })).status).toBe(404);
   expect((await http(app, 'GET', '/projections/nope/dead-letters')).status).toBe(404);
 });
+
+test('GET /consumers covers every consumer with its kind; without NATS_URL there is no outbox', async () => {
+  const res = await http(app, 'GET', '/consumers');
+  expect(res.status).toBe(200);
+  const consumers = res.body.consumers as { name: string; kind: string; lag: { events: number; ms: number }; lease: { owner: string | null } }[];
+  expect(consumers.filter((c) => c.kind !== 'projection').map((c) => [c.name, c.kind])).toEqual([['order-returns', 'process-manager']]);
+  expect(consumers.filter((c) => c.kind === 'projection').map((c) => c.name).sort()).toEqual(['order-summary', 'saga-overview', 'stock-levels']);
+  expect(consumers.every((c) => c.lease.owner === app.config.executorId && c.lag.events >= 0)).toBe(true);
+  // The projection routes stay as they were: read models only.
+  expect((await http(app, 'GET', '/projections')).body.projections.map((p: { kind: string }) => p.kind)).toEqual(['projection', 'projection', 'projection']);
+  expect((await http(app, 'GET', '/consumers/order-returns/dead-letters')).body).toEqual({ consumer: 'order-returns', deadLetters: [] });
+  expect((await http(app, 'GET', '/projections/order-returns/dead-letters')).status).toBe(404);
+});
