@@ -6,6 +6,7 @@ import type { Logger } from '../log';
 import { advanceCheckpoints, claimLeases, LeaseLostError, promoteToLive, releaseLeases, type OwnedVersion } from './checkpoints';
 import { checkpointOf, compareCheckpoints, type Consumer } from './consumer';
 import { parkEvent } from './dead-letters';
+import { nextFailure, type Failure } from './failure';
 import type { FeedReader } from './feed';
 import { PollLoop } from './poll-loop';
 
@@ -37,13 +38,6 @@ export interface GroupDeps {
   cleanUp: (consumer: Consumer) => Promise<void>;
 }
 
-/** One failing version: retried alone, after `nextAt`; `oneByOne` more events taken singly to find the bad one. */
-interface Failure {
-  attempts: number;
-  nextAt: number;
-  oneByOne: number;
-}
-
 interface Slot extends OwnedVersion {
   consumer: Consumer;
   failure?: Failure;
@@ -57,7 +51,6 @@ interface Round {
 }
 
 const keyOf = (s: { name: string; version: number }) => `${s.name}@${s.version}`;
-const MAX_BACKOFF_MS = 5_000;
 
 /**
  * The consumers of one lane in one process, followed together: each round
@@ -205,14 +198,10 @@ export class ConsumerGroup {
 
   /** After a failure alone: a batch goes one event at a time; one event backs off, then parks (or backs off for ever). */
   private nextFailure(slot: Slot, f: Failure, err: unknown): Failure {
-    const { batchSize, retryBaseMs } = this.options;
-    if (f.oneByOne === 0 && !slot.consumer.neverPark) {
-      this.deps.log.warn({ err, consumer: keyOf(slot) }, 'consumer batch failed; retrying its events one by one');
-      return { attempts: 0, nextAt: 0, oneByOne: batchSize };
-    }
-    const attempts = f.attempts + 1;
-    this.deps.log.warn({ err, consumer: keyOf(slot), attempts }, 'consumer failed; retrying after a pause');
-    return { attempts, nextAt: Date.now() + Math.min(MAX_BACKOFF_MS, retryBaseMs * 4 ** (attempts - 1)), oneByOne: f.oneByOne };
+    const next = nextFailure(f, { ...this.options, neverPark: slot.consumer.neverPark === true });
+    const message = next.oneByOne > 0 && f.oneByOne === 0 ? 'consumer batch failed; retrying its events one by one' : 'consumer failed; retrying after a pause';
+    this.deps.log.warn({ err, consumer: keyOf(slot), attempts: next.attempts }, message);
+    return next;
   }
 
   private async retry(slot: Slot): Promise<number> {

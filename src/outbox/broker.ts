@@ -33,9 +33,16 @@ export class Broker {
     }
   }
 
+  /** The connection reconnects in place, so its clients are made once. */
+  private clients?: Promise<{ js: JetStreamClient; jsm: JetStreamManager }>;
+
   async jetstream(): Promise<{ js: JetStreamClient; jsm: JetStreamManager }> {
     const nc = await this.connection();
-    return { js: jetstream(nc), jsm: await jetstreamManager(nc, { timeout: 2_000 }) };
+    this.clients ??= jetstreamManager(nc, { timeout: 2_000 }).then((jsm) => ({ js: jetstream(nc), jsm }));
+    return this.clients.catch((err) => {
+      this.clients = undefined;
+      throw err;
+    });
   }
 
   /** Create the stream if it does not exist yet (once per process). */
