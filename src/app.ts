@@ -167,7 +167,7 @@ export async function startApp(
   // answer) and whichever process runs the read side keeps them up to date.
   if (config.readSide) await consumers.start();
   else await consumers.ensure();
-  metrics.useProjections(() => consumers.lagReport());
+  metrics.useConsumers(() => consumers.lagReport());
   const inbound = broker && config.nats && config.readSide ? new Inbound(broker, inboundOrders, config.nats.inbound, reactions).start() : undefined;
 
   const app: App = {

@@ -310,21 +310,6 @@ export class EventStore {
     return rows.map((r) => this.toEvent(r, 'throw'));
   }
 
-  /**
-   * Whether the feed has an event after `after` that a reader could take now.
-   * One index probe: cheap enough for idle followers to ask before they open a
-   * transaction.
-   */
-  async hasEventsAfter(after: Checkpoint, db: Queryable = this.pool): Promise<boolean> {
-    const { rows } = await db.query<{ visible: boolean | null }>(
-      `/* feed */ SELECT (SELECT txid < pg_snapshot_xmin(pg_current_snapshot()) FROM events
-                WHERE (txid, global_position) > ($1::xid8, $2::bigint)
-                ORDER BY txid, global_position LIMIT 1) AS visible`,
-      [after.txid, after.position],
-    );
-    return rows[0].visible === true;
-  }
-
   /** Every event of one correlation (a saga and everything it caused), in feed order. */
   async readCorrelation(correlationId: string, db: Queryable = this.pool): Promise<RecordedEvent[]> {
     const { rows } = await db.query<EventRow>(

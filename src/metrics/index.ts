@@ -4,13 +4,13 @@ import type { EventStore, StreamWrite } from '../eventstore';
 import type { Logger } from '../log';
 import { FleetMetrics, type FleetSource } from './fleet-metrics';
 import { ParkedSagaMetrics } from './parked-metrics';
-import { ProjectionMetrics, type ProjectionStatusSource } from './projection-metrics';
+import { ConsumerMetrics, type ConsumerLagSource } from './consumer-metrics';
 import { sagaIdOf } from '../saga/events';
 import { SagaMetrics } from './saga-metrics';
 import { StoreMetrics } from './store-metrics';
 
 export type { FleetSnapshot, FleetSource } from './fleet-metrics';
-export type { ProjectionStatusSource } from './projection-metrics';
+export type { ConsumerLagSource } from './consumer-metrics';
 
 /**
  * The process's Prometheus metrics, in a registry of its own (not prom-client's
@@ -21,7 +21,7 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly appends = new StoreMetrics(this.registry);
   private readonly sagas: SagaMetrics;
-  private readonly projections: ProjectionMetrics;
+  private readonly consumers: ConsumerMetrics;
   private readonly fleet: FleetMetrics;
   private readonly outboxLag = new Histogram({
     name: 'outbox_lag_seconds',
@@ -36,7 +36,7 @@ export class Metrics {
   ) {
     collectDefaultMetrics({ register: this.registry });
     this.sagas = new SagaMetrics(this.registry);
-    this.projections = new ProjectionMetrics(this.registry);
+    this.consumers = new ConsumerMetrics(this.registry);
     this.fleet = new FleetMetrics(this.registry);
     new ParkedSagaMetrics(this.registry, pool);
   }
@@ -67,8 +67,8 @@ export class Metrics {
   }
 
   /** Where consumer lag and parked counts come from, once consumers run. */
-  useProjections(source: ProjectionStatusSource): void {
-    this.projections.use(source);
+  useConsumers(source: ConsumerLagSource): void {
+    this.consumers.use(source);
   }
 
   /** Where the fleet's gauges come from, once this process has joined it. */

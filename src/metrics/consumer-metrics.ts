@@ -1,7 +1,7 @@
 import { Gauge, type Registry } from 'prom-client';
 
 /** One consumer's progress, as the consumers module reports it. */
-export interface ProjectionStatus {
+export interface ConsumerLag {
   name: string;
   kind: string;
   /** Events in the feed the projection has not applied yet. */
@@ -12,27 +12,27 @@ export interface ProjectionStatus {
   parked: number;
 }
 
-export type ProjectionStatusSource = () => Promise<ProjectionStatus[]>;
+export type ConsumerLagSource = () => Promise<ConsumerLag[]>;
 
 /**
  * Projection lag and parked events, read from the projections module at
  * scrape time (they are state in the database, not things this process
  * counts). Without a source the gauges export no series.
  */
-export class ProjectionMetrics {
-  private source?: ProjectionStatusSource;
+export class ConsumerMetrics {
+  private source?: ConsumerLagSource;
 
   constructor(registry: Registry) {
     // A failing read leaves these series out rather than failing the whole scrape.
     const statuses = async () => (this.source ? await this.source().catch(() => []) : []);
-    let last: Promise<ProjectionStatus[]> | undefined;
+    let last: Promise<ConsumerLag[]> | undefined;
     // prom-client collects the three gauges together on each scrape: read once for all three.
     const read = () => {
       last ??= statuses().finally(() => setImmediate(() => (last = undefined)));
       return last;
     };
     // projection_* (kept for existing dashboards) for read models; consumer_* for every kind.
-    const gauge = (name: string, help: string, value: (s: ProjectionStatus) => number, projectionsOnly: boolean) =>
+    const gauge = (name: string, help: string, value: (s: ConsumerLag) => number, projectionsOnly: boolean) =>
       new Gauge({
         name,
         help,
@@ -54,7 +54,7 @@ export class ProjectionMetrics {
     }
   }
 
-  use(source: ProjectionStatusSource): void {
+  use(source: ConsumerLagSource): void {
     this.source = source;
   }
 }
