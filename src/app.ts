@@ -14,8 +14,13 @@ import { createHttpApp } from './http/server';
 import { Privacy, privacyEvents } from './privacy';
 import { dbosLogger, type Logger } from './log';
 import { Metrics } from './metrics';
-import { startProcessManagers, type RunningProcessManagers } from './process-managers';
-import { Projections, readModels } from './projections';
+import { Consumers } from './consumers';
+import { Broker } from './outbox/broker';
+import { Inbound } from './outbox/inbound';
+import { outboxConsumer } from './outbox/outbox';
+import { inboundOrders } from './process-managers/inbound-orders';
+import { processManagerConsumer, processManagers } from './process-managers';
+import { projectionConsumer, readModels } from './projections';
 import { createSimulators, setSwitch, type Providers } from './providers';
 import { WORKFLOW_VERSION } from './release';
 import type { SagaDefinition } from './saga/definition';
@@ -38,9 +43,8 @@ export interface App {
   /** Customers' data keys and the card vault: seals, reveals, forgets. */
   privacy: Privacy;
   metrics: Metrics;
-  processManagers: RunningProcessManagers;
-  /** Read models: status and lag, waitForPosition, rebuilds, parked events. */
-  projections: Projections;
+  /** Projections, process managers, the outbox: status and lag, waitForPosition, rebuilds, parked events. */
+  consumers: Consumers;
   server?: Server;
   fleet: Fleet;
   /** Stop; `graceMs` lets running sagas finish first (see the implementation). */
@@ -95,6 +99,7 @@ export async function startApp(config: Config, log: Logger, options: StartOption
   const db = await openDatabase(config, (msg) => log.info(msg));
   const metrics = new Metrics(db.pool, log);
   const store = new EventStore(db.pool, createRegistry(), { onAppended: metrics.onAppended });
+  metrics.useStore(store);
   const handler = new CommandHandler(store, new SnapshotStore(db.pool, config.snapshotEvery));
   const providers = createSimulators(db.pool);
   const privacy = new Privacy(db.pool);
@@ -159,31 +164,27 @@ export async function startApp(config: Config, log: Logger, options: StartOption
   metrics.useFleet(() => fleet.snapshot());
   const notifier = new AppendNotifier(db.url);
   await notifier.start();
-  // Every process runs every projection; a lease per projection keeps one applier at a time.
-  const projections = new Projections(db.pool, store, {
+  // Event-driven flows (a return request starts the return saga) start sagas, so they run after DBOS launched.
+  const reactions = { handler, log, startSaga: async (type: string, sagaId: string, input: unknown) => void (await engine.start(type, sagaId, input)) };
+  // NATS_URL set: the outbox publishes to JetStream and the inbound consumer starts sagas; connects in the background.
+  const broker = config.nats && new Broker(config.nats.url, log);
+  const outbox = broker && config.nats ? [outboxConsumer(broker, { ...config.nats, onAcked: metrics.onOutboxAcked })] : [];
+  // Every process runs every consumer; a lease per consumer keeps one at work at a time.
+  const consumers = new Consumers(db.pool, store, {
     owner: config.executorId,
-    projections: readModels(),
+    consumers: [...readModels().map(projectionConsumer), ...processManagers.map((pm) => processManagerConsumer(pm, reactions)), ...outbox],
     notifier,
     log,
-    // One lease length for the fleet: a dead process's projections move as soon as its sagas do.
+    // One lease length for the fleet: a dead process's consumers move as soon as its sagas do.
     leaseTtlMs: config.fleetLeaseMs,
+    coalesceMs: config.consumerCoalesceMs,
   });
   // READ_SIDE=off: this process only orchestrates; the read models exist (reads
   // answer) and whichever process runs the read side keeps them up to date.
-  if (config.readSide) await projections.start();
-  else await projections.ensure();
-  metrics.useProjections(() => projections.lagReport());
-  // Event-driven flows (a return request starts the return saga); they start sagas, so after DBOS.
-  const processManagers: RunningProcessManagers = config.readSide
-    ? await startProcessManagers({
-        pool: db.pool,
-        store,
-        handler,
-        startSaga: async (type, sagaId, input) => void (await engine.start(type, sagaId, input)),
-        notifier,
-        log,
-      })
-    : { runners: [], stop: async () => {} };
+  if (config.readSide) await consumers.start();
+  else await consumers.ensure();
+  metrics.useConsumers(() => consumers.lagReport());
+  const inbound = broker && config.nats && config.readSide ? new Inbound(broker, inboundOrders, config.nats.inbound, reactions).start() : undefined;
 
   const app: App = {
     config,
@@ -194,8 +195,7 @@ export async function startApp(config: Config, log: Logger, options: StartOption
     handler,
     privacy,
     metrics,
-    processManagers,
-    projections,
+    consumers,
     fleet,
     /**
      * Graceful: stop taking work (no new requests, no queue polls, read side
@@ -206,8 +206,9 @@ export async function startApp(config: Config, log: Logger, options: StartOption
       await fleet.drain();
       await new Promise<void>((resolve) => (app.server ? app.server.close(() => resolve()) : resolve()));
       app.server?.closeAllConnections();
-      await projections.stop();
-      await processManagers.stop();
+      await inbound?.stop();
+      await consumers.stop();
+      await broker?.close();
       // Workflows stop before the pool they write through goes away: those
       // that outlast the grace period stop at their next durable operation.
       const halt = graceMs > 0 ? setTimeout(durable.halt, graceMs) : void durable.halt();
@@ -222,7 +223,7 @@ export async function startApp(config: Config, log: Logger, options: StartOption
     },
   };
   if (options.listen !== false) {
-    const http = createHttpApp({ config, store, handler, engine, privacy, pool: db.pool, log, metrics, projections, fleet });
+    const http = createHttpApp({ config, store, handler, engine, privacy, pool: db.pool, log, metrics, consumers, fleet });
     app.server = await new Promise<Server>((resolve) => {
       const server = http.listen(config.port, config.host, () => resolve(server));
     });

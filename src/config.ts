@@ -54,6 +54,19 @@ export const EnvSchema = z.object({
   FLEET_LEASE_MS: int(500).default(10_000),
   SHUTDOWN_GRACE_MS: int(0).default(10_000),
   MAX_RECOVERY_ATTEMPTS: int(1).default(10),
+  /** After an append's wake-up, consumers wait this long so that appends close together share one round. */
+  CONSUMER_COALESCE_MS: int(0).default(20),
+  /** Unset: no outbox, no inbound. Set: both (README, "Talking to other services over NATS"). */
+  NATS_URL: optionalString.pipe(z.url({ protocol: /^(nats|tls)$/ }).optional()),
+  NATS_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'dot-separated tokens').default('saga'),
+  NATS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" or "-"').default('SAGA_EVENTS'),
+  NATS_OUTBOX_CATEGORIES: z
+    .string()
+    .default('order,payment,shipment,inventory,saga')
+    .transform((v) => v.split(',').map((c) => c.trim()).filter(Boolean)),
+  NATS_INBOUND_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" or "-"').default('SAGA_INBOUND'),
+  NATS_INBOUND_SUBJECT: z.string().regex(/^[A-Za-z0-9_*>-]+(\.[A-Za-z0-9_*>-]+)*$/, 'a NATS subject').default('inbound.orders'),
+  NATS_INBOUND_DURABLE: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" or "-"').default('saga-orchestrator'),
   // See src/saga/crash-points.ts.
   SAGA_CRASH_POINT: z
     .string()
@@ -125,6 +138,19 @@ export interface Config {
   shutdownGraceMs: number;
   /** Recoveries of one saga before it is parked as a crash loop. */
   maxRecoveryAttempts: number;
+  /** Consumers: the wait after a wake-up that lets close appends share one round (cost against lag). */
+  consumerCoalesceMs: number;
+  /** The outbox to NATS JetStream and the inbound consumer; absent without NATS_URL. */
+  nats?: NatsConfig;
+}
+
+export interface NatsConfig {
+  url: string;
+  /** Outbox subjects: `<prefix>.<category>.<type>`, captured by `stream`. */
+  prefix: string;
+  stream: string;
+  categories: string[];
+  inbound: { stream: string; subject: string; durable: string };
 }
 
 export class ConfigError extends Error {
@@ -197,5 +223,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = process.c
     fleetLeaseMs: e.FLEET_LEASE_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     maxRecoveryAttempts: e.MAX_RECOVERY_ATTEMPTS,
+    consumerCoalesceMs: e.CONSUMER_COALESCE_MS,
+    nats: e.NATS_URL
+      ? {
+          url: e.NATS_URL,
+          prefix: e.NATS_SUBJECT_PREFIX,
+          stream: e.NATS_STREAM,
+          categories: e.NATS_OUTBOX_CATEGORIES,
+          inbound: { stream: e.NATS_INBOUND_STREAM, subject: e.NATS_INBOUND_SUBJECT, durable: e.NATS_INBOUND_DURABLE },
+        }
+      : undefined,
   };
 }

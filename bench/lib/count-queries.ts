@@ -7,7 +7,9 @@
  *
  * Each transaction is attributed as a whole (its BEGIN and COMMIT included) to
  * who ran it, recognised by the tables it touches:
- *   readSide  projections and process managers following the feed
+ *   readSide  consumers following the feed (projections, process managers,
+ *             the outbox): their checkpoint and read-model writes, and feed reads
+ *             (the event store marks them with a feed comment)
  *   dbos      DBOS's own bookkeeping (schema "dbos")
  *   app       everything else: HTTP handlers, saga steps, simulated providers
  */
@@ -19,7 +21,7 @@ export interface QueryCounts {
   transactions: Record<Category, number>;
 }
 
-const READ_SIDE = /projection_checkpoints|projection_dead_letters|\brm_[a-z_]+|process_manager_checkpoints/;
+const READ_SIDE = /consumer_checkpoints|consumer_dead_letters|\brm_[a-z_]+|\/\* feed \*\//;
 const DBOS = /"dbos"\.|\bdbos\./;
 const BEGIN = /^\s*(BEGIN|START TRANSACTION)\b/i;
 const END = /^\s*(COMMIT|END|ROLLBACK(?!\s+TO\b))\b/i;

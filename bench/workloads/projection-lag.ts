@@ -1,7 +1,4 @@
-import { domainEvents } from '../../src/domain';
-import { AppendNotifier, EventRegistry, EventStore, Subscription, type RecordedEvent } from '../../src/eventstore';
-import { inTransaction } from '../../src/db/pool';
-import { sagaEvents } from '../../src/saga/events';
+import { benchNats, dropBenchStreams, outboxCaughtUp, outboxLags } from '../lib/outbox-lag';
 import type { BenchDb } from '../lib/postgres';
 import type { BenchContext } from '../lib/profile';
 import { check, fmt, type WorkloadResult } from '../lib/report';
@@ -13,16 +10,10 @@ import { openSide } from '../lib/sides';
  * Workload 3: projection lag while sagas run at full speed (c=32): for every
  * event committed during the run, the time from its append (recorded_at, set
  * inside the appending statement) to the commit of the read-model batch that
- * applied it.
- *
- * With src/projections present (the service's own runners, inside the server
- * process), a bench-only trigger logs each live checkpoint advance with
- * clock_timestamp(), and each event's lag is found in SQL afterwards. Without
- * it, a subscriber built on src/eventstore/subscription.ts runs in the bench
- * process and keeps a small read model, and the lag is taken in JS after its
- * commit. The output says which one was measured.
+ * applied it. The service's own consumers run inside the server process; a
+ * bench-only trigger logs each live checkpoint advance with clock_timestamp(),
+ * and each event's lag is found in SQL afterwards.
  */
-type Mode = 'service projections' | 'bench subscriber (src/projections absent)' | 'bench subscriber (BENCH_LAG=subscriber)';
 
 async function headPosition(db: BenchDb): Promise<number> {
   const { rows } = await db.pool.query<{ p: number | null }>('SELECT max(global_position) AS p FROM events');
@@ -47,15 +38,15 @@ async function watchProjections(db: BenchDb) {
       INSERT INTO bench_checkpoint_log VALUES (NEW.name, NEW.txid, NEW.position, clock_timestamp());
       RETURN NULL;
     END $$;
-    CREATE OR REPLACE TRIGGER bench_log_checkpoint AFTER UPDATE OF position ON projection_checkpoints
-      FOR EACH ROW WHEN (NEW.status = 'live' AND NEW.position <> OLD.position) EXECUTE FUNCTION bench_log_checkpoint();`);
-  const names = (await db.pool.query<{ name: string }>(`SELECT name FROM projection_checkpoints WHERE status = 'live'`)).rows;
+    CREATE OR REPLACE TRIGGER bench_log_checkpoint AFTER UPDATE OF position ON consumer_checkpoints
+      FOR EACH ROW WHEN (NEW.status = 'live' AND NEW.kind = 'projection' AND NEW.position <> OLD.position) EXECUTE FUNCTION bench_log_checkpoint();`);
+  const names = (await db.pool.query<{ name: string }>(`SELECT name FROM consumer_checkpoints WHERE status = 'live' AND kind = 'projection'`)).rows;
   return {
     names: names.map((n) => n.name),
     caughtUp: async (position: number) => {
       const { rows } = await db.pool.query<{ behind: number }>(
-        `SELECT count(*)::int AS behind FROM projection_checkpoints c
-          WHERE c.status = 'live' AND NOT EXISTS (
+        `SELECT count(*)::int AS behind FROM consumer_checkpoints c
+          WHERE c.status = 'live' AND c.kind = 'projection' AND NOT EXISTS (
             SELECT 1 FROM events e WHERE e.global_position = $1 AND (e.txid, e.global_position) <= (c.txid, c.position))`,
         [position],
       );
@@ -65,7 +56,7 @@ async function watchProjections(db: BenchDb) {
       const { rows } = await db.pool.query<{ name: string; ms: number }>(
         `SELECT p.name, (extract(epoch FROM c.at - e.recorded_at) * 1000)::float8 AS ms
            FROM events e
-          CROSS JOIN (SELECT name FROM projection_checkpoints WHERE status = 'live') p
+          CROSS JOIN (SELECT name FROM consumer_checkpoints WHERE status = 'live' AND kind = 'projection') p
           CROSS JOIN LATERAL (
             SELECT at FROM bench_checkpoint_log c
              WHERE c.name = p.name AND (c.txid, c.position) >= (e.txid, e.global_position)
@@ -81,60 +72,14 @@ async function watchProjections(db: BenchDb) {
   };
 }
 
-/** Fallback: our own subscriber keeping a per-category count, lag measured after each commit. */
-async function benchSubscriber(db: BenchDb) {
-  await db.pool.query(`CREATE TABLE IF NOT EXISTS bench_read_model (category text PRIMARY KEY, events bigint NOT NULL, last_position bigint NOT NULL)`);
-  const store = new EventStore(db.pool, new EventRegistry([...domainEvents, ...sagaEvents]));
-  const notifier = new AppendNotifier(db.url);
-  await notifier.start();
-  const head = await db.pool.query<{ txid: string; position: number }>(
-    `SELECT txid::text AS txid, global_position AS position FROM events ORDER BY events.txid DESC, events.global_position DESC LIMIT 1`,
-  );
-  const applied: { position: number; ms: number }[] = [];
-  let checkpoint = 0;
-  const subscription = new Subscription(store, {
-    notifier,
-    from: head.rows[0] ?? undefined,
-    handle: async (events: RecordedEvent[]) => {
-      await inTransaction(db.pool, async (tx) => {
-        for (const e of events) {
-          await tx.query(
-            `INSERT INTO bench_read_model VALUES ($1, 1, $2)
-             ON CONFLICT (category) DO UPDATE SET events = bench_read_model.events + 1, last_position = $2`,
-            [e.streamType, e.globalPosition],
-          );
-        }
-      });
-      const at = Date.now();
-      for (const e of events) applied.push({ position: e.globalPosition, ms: at - e.recordedAt.getTime() });
-      checkpoint = Math.max(checkpoint, ...events.map((e) => e.globalPosition));
-    },
-  }).start();
-  return {
-    names: ['bench-subscriber'],
-    caughtUp: async (position: number) => checkpoint >= position,
-    lags: async (from: number, to: number) =>
-      new Map([['bench-subscriber', applied.filter((a) => a.position > from && a.position <= to).map((a) => a.ms)]]),
-    stop: async () => {
-      await subscription.stop();
-      await notifier.stop();
-    },
-  };
-}
-
 export async function lagWorkload(ctx: BenchContext): Promise<WorkloadResult> {
   const { profile, progress } = ctx;
-  const side = await openSide(ctx, 'ours', 'w3_lag');
+  // With NATS at hand the server runs its outbox too, as in production: both lags are measured under the same load.
+  const nats = await benchNats();
+  const side = await openSide(ctx, 'ours', 'w3_lag', nats?.env);
   try {
-    const { rows } = await side.db.pool.query<{ present: boolean }>(`SELECT to_regclass('projection_checkpoints') IS NOT NULL AS present`);
-    // BENCH_LAG=subscriber measures the fallback even when the service has projections.
-    const service = rows[0].present && process.env.BENCH_LAG !== 'subscriber';
-    const mode: Mode = service
-      ? 'service projections'
-      : rows[0].present
-        ? 'bench subscriber (BENCH_LAG=subscriber)'
-        : 'bench subscriber (src/projections absent)';
-    const readSide = service ? await watchProjections(side.db) : await benchSubscriber(side.db);
+    const mode = 'service projections';
+    const readSide = await watchProjections(side.db);
     progress(`w3: measuring ${mode}: ${readSide.names.join(', ')}`);
     await runSagas(side, { label: 'warm', n: 50, concurrency: 32, declinedEvery: 10 });
 
@@ -145,10 +90,12 @@ export async function lagWorkload(ctx: BenchContext): Promise<WorkloadResult> {
       const run = await runSagas(side, { label: `lag${r}`, n: profile.lag.sagas, concurrency: 32, declinedEvery: 10 });
       const to = await headPosition(side.db);
       await waitUntil(() => readSide.caughtUp(to));
+      if (nats) await waitUntil(() => outboxCaughtUp(side.db, to));
+      const outbox = nats ? summarize(await outboxLags(nats.url, nats.stream, from, to)) : undefined;
       const lags = await readSide.lags(from, to);
       const per = Object.fromEntries([...lags].map(([name, ms]) => [name, summarize(ms)]));
       const all = [...lags.values()].flat();
-      reps.push({ perSecond: run.perSecond, events: to - from, ...flatten(per), worstP99: Math.max(...Object.values(per).map((s) => s.p99)), allP50: summarize(all).p50 });
+      reps.push({ perSecond: run.perSecond, events: to - from, ...flatten(per), ...(outbox ? flatten({ outbox }) : {}), worstP99: Math.max(...Object.values(per).map((s) => s.p99)), allP50: summarize(all).p50 });
     }
     await readSide.stop();
     const med = medianOf(reps);
@@ -162,24 +109,32 @@ export async function lagWorkload(ctx: BenchContext): Promise<WorkloadResult> {
           rows: names.map((n) => [n, med[`${n}.n`], med[`${n}.p50`], med[`${n}.p99`], med[`${n}.max`]]),
           notes: [
             `measured: ${mode}; sagas ran at ${fmt(med.perSecond)} /s meanwhile (10% declined)`,
-            'lag: event appended (recorded_at) -> commit of the read-model batch that applied it' +
-              (service ? ' (a bench trigger logs each live checkpoint advance with clock_timestamp())' : ''),
+            'lag: event appended (recorded_at) -> commit of the read-model batch that applied it (a bench trigger logs each live checkpoint advance with clock_timestamp())',
+          ],
+        },
+        {
+          title: `Workload 3: outbox lag at full saga load (commit -> NATS JetStream ack, same runs)`,
+          headers: ['outbox', 'messages', 'lag p50 ms', 'lag p99 ms', 'max ms'],
+          rows: nats ? [[nats.url, med['outbox.n'], med['outbox.p50'], med['outbox.p99'], med['outbox.max']]] : [['NATS not reachable: no outbox', 0, 0, 0, 0]],
+          notes: [
+            'lag: event appended (recorded_at) -> stored by JetStream (the message timestamp its ack confirms); every category is published (the default NATS_OUTBOX_CATEGORIES)',
           ],
         },
       ],
       targets: [
         check(
           'W3 projection lag p99 at full saga load',
-          '< 250 ms',
+          '< 100 ms',
           `${fmt(med.worstP99)} ms (worst read model; p50 ${fmt(med.allP50)} ms)`,
-          med.worstP99 < 250,
-          'each runner applies the feed in its own transaction per batch, and the gap-safe feed holds events back behind older open transactions',
+          med.worstP99 < 100,
+          'batches wait up to CONSUMER_COALESCE_MS after a wake-up to share one round, and the gap-safe feed holds events back behind older open transactions',
         ),
       ],
       data: { mode, readModels: names, reps, median: med },
     };
   } finally {
     await side.close();
+    if (nats) await dropBenchStreams(nats.url, nats.env).catch(() => {});
   }
 }
 

@@ -5,16 +5,17 @@ import { loadConfig } from '../config';
 import { openDatabase, type Database } from '../db/database';
 import { AppendNotifier, EventStore } from '../eventstore';
 import { createLogger } from '../log';
-import { Projections, readModels, type ProjectionStatus } from '../projections';
+import { Consumers, type ConsumerStatus } from '../consumers';
+import { projectionConsumer, readModels } from '../projections';
 
 const USAGE = `usage: npm run projections -- <command>
-  status                      checkpoint, lag and parked events of every projection
+  status                      checkpoint, lag and parked events of every consumer (projections, process managers, outbox)
   rebuild <name>              build a new version from position zero beside the live one; reads switch when it caught up
   dead-letters <name>         list parked events
   replay <name> <position>    apply a parked event again`;
 
-const line = (s: ProjectionStatus) =>
-  `${s.name.padEnd(16)} v${String(s.version).padEnd(3)} ${s.status.padEnd(10)} position ${String(s.checkpoint.position).padEnd(8)} ` +
+const line = (s: ConsumerStatus) =>
+  `${s.kind.padEnd(16)} ${s.name.padEnd(16)} v${String(s.version).padEnd(3)} ${s.status.padEnd(10)} position ${String(s.checkpoint.position).padEnd(8)} ` +
   `lag ${s.lag.events} events / ${s.lag.ms} ms   parked ${s.parked}   owner ${s.lease.owner ?? '-'}`;
 
 /**
@@ -22,13 +23,13 @@ const line = (s: ProjectionStatus) =>
  * new version's lease, so the rebuild goes on whether or not a server runs.
  * Ctrl-C stops this process only; the rebuild continues in the servers.
  */
-async function rebuild(db: Database, projections: Projections, name: string): Promise<void> {
+async function rebuild(db: Database, projections: Consumers, name: string): Promise<void> {
   const { version, started } = await projections.rebuild(name);
   console.log(started ? `rebuilding ${name} as version ${version}` : `a rebuild of ${name} (version ${version}) is already under way`);
   await projections.start();
   const { position: target } = await new EventStore(db.pool, createRegistry()).head();
   for (;;) {
-    const status = (await projections.status(name)).find((s) => s.version === version);
+    const status = (await projections.status({ name })).find((s) => s.version === version);
     if (!status) throw new Error(`version ${version} of ${name} was retired before it went live`);
     if (status.status === 'live') {
       console.log(`${name} version ${version} is live`);
@@ -50,9 +51,10 @@ async function run(argv: string[]): Promise<number> {
   const db = await openDatabase(config);
   const store = new EventStore(db.pool, createRegistry());
   const notifier = new AppendNotifier(db.url);
-  const projections = new Projections(db.pool, store, {
+  // Projections only: process managers and the outbox need the saga engine or the broker, which run in the servers.
+  const projections = new Consumers(db.pool, store, {
     owner: `cli-${hostname()}-${process.pid}`,
-    projections: readModels().filter((p) => !name || p.name === name),
+    consumers: readModels().filter((p) => !name || p.name === name).map(projectionConsumer),
     notifier,
     log,
   });
@@ -61,7 +63,7 @@ async function run(argv: string[]): Promise<number> {
     await projections.ensure();
     switch (command) {
       case 'status':
-        for (const s of await projections.status(name)) console.log(line(s));
+        for (const s of await projections.status({ name })) console.log(line(s));
         return 0;
       case 'rebuild':
         if (!name) break;

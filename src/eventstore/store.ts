@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { EventStoreError, WrongExpectedVersionError, type ExpectedVersion } from './errors';
 import type { EventRegistry } from './registry';
-import { APPEND_CHANNEL } from './subscription';
+import { APPEND_CHANNEL } from './notifier';
 import type {
   AppendOptions,
   AppendResult,
@@ -33,6 +33,14 @@ function expectedCode(expected: ExpectedVersion = 'any'): number {
 
 function decodeExpected(code: number): ExpectedVersion {
   return code === -2 ? 'no_stream' : code === -3 ? 'stream_exists' : code === -1 ? 'any' : code;
+}
+
+/** Feed order: (txid, position). Transaction ids are xid8, beyond Number's range. */
+export function feedOrder(a: Checkpoint, b: Checkpoint): number {
+  const ta = BigInt(a.txid);
+  const tb = BigInt(b.txid);
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  return a.position - b.position;
 }
 
 export function categoryOf(streamId: string): string {
@@ -172,11 +180,12 @@ export class EventStore {
    * `announceAfterCommit` calls it after that commit.
    */
   committed(writes: StreamWrite[], result: AppendResult): void {
-    this.announce();
+    this.announce({ txid: result.txid, position: result.lastPosition });
     this.options.onAppended?.(writes, result);
   }
 
-  private announcing = false;
+  /** The newest append (in feed order) not announced yet. */
+  private unannounced?: Checkpoint;
 
   /**
    * Wake subscribers after our own appends commit: one NOTIFY for all appends
@@ -184,13 +193,21 @@ export class EventStore {
    * transactions. A NOTIFY inside a transaction holds a cluster-wide lock until
    * the commit is flushed, which made concurrent appends queue behind one
    * another. Subscribers poll as well, so a lost wake-up only costs latency.
+   * The payload is the newest of those appends in feed order, `txid:position`:
+   * a follower that has read that far already stays asleep.
    */
-  private announce(): void {
-    if (!(this.options.notify ?? true) || this.announcing) return;
-    this.announcing = true;
+  private announce(at: Checkpoint): void {
+    if (!(this.options.notify ?? true)) return;
+    const pending = this.unannounced;
+    if (pending) {
+      if (feedOrder(at, pending) > 0) this.unannounced = at;
+      return;
+    }
+    this.unannounced = at;
     setTimeout(() => {
-      this.announcing = false;
-      this.pool.query(`SELECT pg_notify('${APPEND_CHANNEL}', '')`).catch(() => {});
+      const newest = this.unannounced as Checkpoint;
+      this.unannounced = undefined;
+      this.pool.query(`SELECT pg_notify('${APPEND_CHANNEL}', $1)`, [`${newest.txid}:${newest.position}`]).catch(() => {});
     }, ANNOUNCE_COALESCE_MS).unref();
   }
 
@@ -250,7 +267,8 @@ export class EventStore {
 
   private async readFeed(category: string | null, after: Checkpoint, limit: number, db: Queryable): Promise<RecordedEvent[]> {
     const { rows } = await db.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM events
+      // The marker lets the bench count feed reads as the read side's (bench/lib/count-queries.ts).
+      `/* feed */ SELECT ${EVENT_COLUMNS} FROM events
         WHERE (txid, global_position) > ($1::xid8, $2::bigint)
           AND txid < pg_snapshot_xmin(pg_current_snapshot())
           ${category === null ? '' : 'AND stream_type = $4'}
@@ -292,21 +310,6 @@ export class EventStore {
     return rows.map((r) => this.toEvent(r, 'throw'));
   }
 
-  /**
-   * Whether the feed has an event after `after` that a reader could take now.
-   * One index probe: cheap enough for idle followers to ask before they open a
-   * transaction.
-   */
-  async hasEventsAfter(after: Checkpoint, db: Queryable = this.pool): Promise<boolean> {
-    const { rows } = await db.query<{ visible: boolean | null }>(
-      `SELECT (SELECT txid < pg_snapshot_xmin(pg_current_snapshot()) FROM events
-                WHERE (txid, global_position) > ($1::xid8, $2::bigint)
-                ORDER BY txid, global_position LIMIT 1) AS visible`,
-      [after.txid, after.position],
-    );
-    return rows[0].visible === true;
-  }
-
   /** Every event of one correlation (a saga and everything it caused), in feed order. */
   async readCorrelation(correlationId: string, db: Queryable = this.pool): Promise<RecordedEvent[]> {
     const { rows } = await db.query<EventRow>(
@@ -314,6 +317,15 @@ export class EventStore {
       [correlationId],
     );
     return rows.map((r) => this.toEvent(r, 'keep'));
+  }
+
+  /** The global position of the newest event of a correlation (a saga and what it caused); 0 for none. */
+  async lastPositionOf(correlationId: string, db: Queryable = this.pool): Promise<number> {
+    const { rows } = await db.query<{ position: number | null }>(
+      'SELECT max(global_position) AS position FROM events WHERE correlation_id = $1',
+      [correlationId],
+    );
+    return rows[0].position ?? 0;
   }
 
   /** The newest checkpoint a reader could reach now (for lag and catch-up waits). */

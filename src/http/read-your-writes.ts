@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { z } from 'zod';
-import { MAX_READ_WAIT_MS, type Projections } from '../projections';
+import { MAX_READ_WAIT_MS, type Consumers } from '../consumers';
 import { HttpProblem, invalid } from './problem';
 import { parse } from './validate';
 
@@ -20,7 +20,7 @@ export const ReadYourWritesQuery = {
  * (default and cap 5 s). If it has not by then the read fails with 504 rather
  * than answering with data that silently misses the caller's own write.
  */
-export async function awaitProjection(req: Request, projections: Projections, name: string): Promise<void> {
+export async function awaitProjection(req: Request, projections: Consumers, name: string): Promise<void> {
   const raw = req.query.after ?? req.header('x-after-position');
   if (raw === undefined) return;
   const after = parse(Position, raw, { name: req.query.after === undefined ? 'X-After-Position' : 'after' });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { OrderSummary, ProjectionStatus, SagaOverview, StockLevel } from '../projections';
-import type { DeadLetter } from '../projections/dead-letters';
+import type { ConsumerStatus, DeadLetter } from '../consumers';
+import type { OrderSummary, SagaOverview, StockLevel } from '../projections';
 import type { ForkResult } from '../saga/fork';
 import { SAGA_STATUSES, type SagaView } from '../saga/state';
 
@@ -142,8 +142,9 @@ export const OrderList = z.object({ orders: z.array(OrderSummarySchema) });
 const StockLevelSchema = z.object({ sku: z.string(), onHand: z.number().int(), reserved: z.number().int(), available: z.number().int(), updatedAt: z.string() });
 export const StockList = z.object({ items: z.array(StockLevelSchema) });
 
-const ProjectionStatusSchema = z.object({
+const ConsumerStatusSchema = z.object({
   name: z.string(),
+  kind: z.enum(['projection', 'process-manager', 'outbox']),
   version: z.number().int(),
   status: z.enum(['live', 'rebuilding']),
   rulesVersion: z.number().int(),
@@ -154,10 +155,13 @@ const ProjectionStatusSchema = z.object({
   updatedAt: z.string(),
   liveSince: z.string().nullable(),
 });
-export const ProjectionList = z.object({ projections: z.array(ProjectionStatusSchema) });
+/** GET /consumers answers `{ consumers }`; GET /projections (the read models only) `{ projections }`. */
+export const consumerList = (noun: 'consumer' | 'projection') => z.object({ [`${noun}s`]: z.array(ConsumerStatusSchema) });
 
 const DeadLetterSchema = z.object({
-  projection: z.string(),
+  consumer: z.string(),
+  /** Under /projections: the same name, as it was called before consumers. */
+  projection: z.string().optional(),
   version: z.number().int(),
   position: z.number().int(),
   eventId: z.string(),
@@ -169,7 +173,7 @@ const DeadLetterSchema = z.object({
   lastAttemptAt: z.string(),
   replayedAt: z.string().nullable(),
 });
-export const DeadLetterList = z.object({ projection: z.string(), deadLetters: z.array(DeadLetterSchema) });
+export const deadLetterList = (noun: 'consumer' | 'projection') => z.object({ [noun]: z.string(), deadLetters: z.array(DeadLetterSchema) });
 
 // Compile-time: each interface the code answers with fits its documented schema.
 type Fits<T extends U, U> = T;
@@ -178,7 +182,7 @@ export type Checked = [
   Fits<SagaOverview, z.output<typeof SagaOverviewSchema>>,
   Fits<OrderSummary, z.output<typeof OrderSummarySchema>>,
   Fits<StockLevel, z.output<typeof StockLevelSchema>>,
-  Fits<ProjectionStatus, z.output<typeof ProjectionStatusSchema>>,
+  Fits<ConsumerStatus, z.output<typeof ConsumerStatusSchema>>,
   Fits<DeadLetter, z.output<typeof DeadLetterSchema>>,
   Fits<ForkResult, z.output<typeof ForkResultBody>>,
 ];

@@ -8,8 +8,8 @@ import type { Pool } from '../db/pool';
 import type { CommandHandler, EventStore } from '../eventstore';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
+import type { Consumers } from '../consumers';
 import type { Privacy } from '../privacy/privacy';
-import type { Projections } from '../projections';
 import { metricsRoutes } from '../metrics/route';
 import { WORKFLOW_VERSION } from '../release';
 import type { SagaEngine } from '../saga/engine';
@@ -24,7 +24,7 @@ import { securityHeaders } from './security';
 import { customerRoutes } from './routes/customers';
 import { fleetRoutes } from './routes/fleet';
 import { problemTypeRoutes } from './routes/problem-types';
-import { projectionRoutes } from './routes/projections';
+import { consumerRoutes } from './routes/consumers';
 import { readModelRoutes } from './routes/read-models';
 import { returnRoutes } from './routes/returns';
 import { sagaRoutes } from './routes/sagas';
@@ -41,7 +41,8 @@ export interface HttpDeps {
   log: Logger;
   /** Serves GET /metrics when given. */
   metrics?: Metrics;
-  projections: Projections;
+  /** Projections, process managers, the outbox. */
+  consumers: Consumers;
   /** Serves GET /fleet when given. */
   fleet?: Fleet;
 }
@@ -110,10 +111,10 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   // Before sagaRoutes: GET /sagas/types is not a saga id.
   app.use(startRoutes({ ...deps, access }));
   app.use(returnRoutes({ ...deps, access }));
-  app.use(sagaRoutes({ ...deps, access }));
+  app.use(sagaRoutes({ ...deps, projections: deps.consumers, access }));
   app.use(storeRoutes({ ...deps, access }));
-  app.use(readModelRoutes({ ...deps, access }));
-  app.use(projectionRoutes({ ...deps, access }));
+  app.use(readModelRoutes({ ...deps, projections: deps.consumers, access }));
+  app.use(consumerRoutes({ ...deps, access }));
   app.use(customerRoutes({ ...deps, access }));
   if (deps.metrics) app.use(metricsRoutes(deps.metrics));
   if (deps.fleet) app.use(fleetRoutes(deps.fleet));

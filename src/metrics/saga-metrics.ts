@@ -1,6 +1,6 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
-import type { Pool } from '../db/pool';
-import type { NewEvent, StreamWrite } from '../eventstore';
+import type { EventOf, EventStore, NewEvent, StreamWrite } from '../eventstore';
+import { sagaStreamId, type SagaStarted } from '../saga/events';
 
 /**
  * Saga counters and durations, derived from the saga events this process
@@ -11,6 +11,8 @@ import type { NewEvent, StreamWrite } from '../eventstore';
  * wrote; Prometheus sums across processes.
  */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+type Started = EventOf<typeof SagaStarted>['data'];
 
 /** What the timed saga events (steps and compensations) carry that is read here. */
 interface Timed {
@@ -28,11 +30,9 @@ export class SagaMetrics {
   private readonly stepSeconds: Histogram<'saga_type' | 'step' | 'outcome'>;
   private readonly compensationSeconds: Histogram<'saga_type' | 'compensation' | 'outcome'>;
   private readonly types = new SagaTypeCache();
+  private store?: EventStore;
 
-  constructor(
-    registry: Registry,
-    private readonly pool: Pool,
-  ) {
+  constructor(registry: Registry) {
     const counter = (name: string, help: string) => new Counter({ name, help, labelNames: ['saga_type'], registers: [registry] });
     this.started = counter('saga_started_total', 'Sagas started');
     this.completed = counter('saga_completed_total', 'Sagas completed');
@@ -55,11 +55,14 @@ export class SagaMetrics {
     });
   }
 
-  /** One append to a saga stream (`saga-<id>`). */
-  async observe(write: StreamWrite): Promise<void> {
-    const sagaId = write.streamId.slice('saga-'.length);
+  use(store: EventStore): void {
+    this.store = store;
+  }
+
+  /** One append to the stream of saga `sagaId`. */
+  async observe(sagaId: string, write: StreamWrite): Promise<void> {
     const started = write.events.find((e) => e.type === 'SagaStarted');
-    if (started) this.types.set(sagaId, String((started.data as { sagaType: string }).sagaType));
+    if (started) this.types.set(sagaId, (started.data as Started).sagaType);
     const sagaType = this.types.get(sagaId) ?? (await this.lookUpType(sagaId));
     // A fork's copies of its original's events were counted when they happened.
     for (const event of write.events) if (!event.metadata?.inheritedFrom) this.count(sagaType, event);
@@ -93,13 +96,14 @@ export class SagaMetrics {
     }
   }
 
-  /** A saga this process did not start (recovered from another, or started before a restart). */
+  /**
+   * A saga this process did not start (recovered from another, or started
+   * before a restart): its SagaStarted, read through the store, so a newer
+   * version of the event arrives upcast like everywhere else.
+   */
   private async lookUpType(sagaId: string): Promise<string> {
-    const { rows } = await this.pool.query<{ saga_type: string | null }>(
-      `SELECT data->>'sagaType' AS saga_type FROM events WHERE stream_id = $1 AND type = 'SagaStarted' LIMIT 1`,
-      [`saga-${sagaId}`],
-    );
-    const sagaType = rows[0]?.saga_type ?? 'unknown';
+    const [started] = this.store ? await this.store.readStreamTypes<Started>(sagaStreamId(sagaId), ['SagaStarted']) : [];
+    const sagaType = started?.data.sagaType ?? 'unknown';
     this.types.set(sagaId, sagaType);
     return sagaType;
   }

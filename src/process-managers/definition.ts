@@ -3,7 +3,7 @@ import type { CommandTarget, RecordedEvent } from '../eventstore';
 /**
  * An event-driven flow: events in, reactions out. `react` is pure (no I/O), so
  * what it decides for an event is the same every time the event is read; the
- * runner performs the reactions under ids derived from the event id, which is
+ * mechanism performs the reactions under ids derived from the event id, which is
  * what makes reading an event twice harmless.
  */
 export interface ProcessManager {

@@ -3,15 +3,11 @@ import { orderSummaryProjection } from './read-models/order-summary';
 import { sagaOverviewProjection } from './read-models/saga-overview';
 import { stockLevelsProjection } from './read-models/stock-levels';
 
-export * from './dead-letters';
+export * from './consumer';
 export * from './projection';
 export * from './read-models/order-summary';
 export * from './read-models/saga-overview';
 export * from './read-models/stock-levels';
-export * from './service';
-export * from './status';
-export { ProjectionRunner, type RunnerOptions } from './runner';
-export type { RebuildStarted, VersionStatus } from './checkpoints';
 
 /** The read models every server process keeps up to date. */
 export const readModels = (): Projection[] => [orderSummaryProjection, sagaOverviewProjection, stockLevelsProjection];

@@ -1,11 +1,13 @@
+import { UndecodableEventError } from '../consumers/consumer';
 import type { PoolClient } from '../db/pool';
 import type { Queryable, RecordedEvent } from '../eventstore';
 
 /**
- * A read model fed by the global feed. The runner calls `apply` inside the
- * transaction that also advances the checkpoint, so what `apply` writes and
- * the checkpoint commit together (effectively once). `apply` may throw: the
- * runner retries, then parks the event it cannot get past.
+ * A read model fed by the global feed, a kind of consumer (consumer.ts). The
+ * mechanism calls `apply` inside the transaction that also advances the
+ * checkpoint, so what `apply` writes and the checkpoint commit together
+ * (effectively once). `apply` may throw: it is retried, then the event it
+ * cannot get past is parked.
  */
 export interface Projection {
   readonly name: string;
@@ -15,15 +17,16 @@ export interface Projection {
    */
   readonly rulesVersion: number;
   apply(tx: PoolClient, version: number, events: RecordedEvent[]): Promise<void>;
+  /** The events `apply` folds (default: all); a round with none of them writes nothing. */
+  wants?(event: RecordedEvent): boolean;
   /** Delete a retired version's rows. */
   drop(db: Queryable, version: number): Promise<void>;
 }
 
-export class UndecodableEventError extends Error {
-  readonly code = 'UNDECODABLE_EVENT';
-  constructor(event: RecordedEvent) {
-    super(`cannot apply ${event.type} at position ${event.globalPosition}: ${event.decodeError}`);
-  }
+/** A subquery for the live version of a projection, so a read sees one version in one statement. */
+export function liveVersionOf(name: string): string {
+  if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new RangeError(`invalid projection name ${name}`);
+  return `(SELECT version FROM consumer_checkpoints WHERE name = '${name}' AND status = 'live')`;
 }
 
 /**
@@ -66,6 +69,7 @@ export function documentProjection<S>(spec: DocumentSpec<S>): Projection {
   return {
     name: spec.name,
     rulesVersion: spec.rulesVersion,
+    wants: (event) => categories.has(event.streamType),
 
     async apply(tx, version, events) {
       const relevant = events.filter((e) => categories.has(e.streamType));
@@ -78,7 +82,7 @@ export function documentProjection<S>(spec: DocumentSpec<S>): Projection {
       const states = new Map<string, S | undefined>(rows.map((r) => [r.key, r.state]));
       const changed = new Set<string>();
       for (const event of relevant) {
-        if (event.decodeError) throw new UndecodableEventError(event);
+        if (event.decodeError) throw new UndecodableEventError(spec.name, event);
         const key = idOf(event);
         const next = spec.evolve(states.get(key), event);
         if (next === undefined) continue;

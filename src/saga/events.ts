@@ -190,3 +190,5 @@ export type SagaEvent =
   | EventOf<typeof SagaForked>;
 
 export const sagaStreamId = (sagaId: string) => `saga-${sagaId}`;
+/** The saga a stream id belongs to (the inverse of sagaStreamId); undefined for any other stream. */
+export const sagaIdOf = (streamId: string): string | undefined => (streamId.startsWith('saga-') ? streamId.slice('saga-'.length) : undefined);

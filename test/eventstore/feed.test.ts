@@ -1,4 +1,7 @@
-import { AppendNotifier, EventStore, START, Subscription, type RecordedEvent } from '../../src/eventstore';
+import { Consumers } from '../../src/consumers';
+import { AppendNotifier, EventStore, START, type RecordedEvent } from '../../src/eventstore';
+import { createLogger } from '../../src/log';
+import { collector } from '../consumers/counting';
 import { createTestDatabase, feedCaughtUp, type TestDatabase } from '../support/db';
 import { Added, testRegistry } from '../support/events';
 
@@ -11,6 +14,22 @@ beforeAll(async () => {
 });
 afterAll(() => db.drop());
 
+/** The production mechanism (src/consumers/) following the feed for one collecting consumer. */
+async function follow(category: string, options: { pollMs: number; notifier?: AppendNotifier }) {
+  const consumer = collector(`collect-${category}`, category);
+  const consumers = new Consumers(db.pool, store, {
+    owner: `feed-test-${category}`,
+    consumers: [consumer],
+    notifier: options.notifier,
+    log: createLogger('silent'),
+    minPollMs: 10,
+    maxPollMs: options.pollMs,
+    coalesceMs: 0,
+  });
+  await consumers.start();
+  return { delivered: consumer.delivered, stop: () => consumers.stop() };
+}
+
 const until = async (check: () => boolean, ms = 5000) => {
   const end = Date.now() + ms;
   while (!check()) {
@@ -19,15 +38,9 @@ const until = async (check: () => boolean, ms = 5000) => {
   }
 };
 
-test('a subscriber never passes a transaction that commits late, and delivers it once committed', async () => {
-  const delivered: RecordedEvent[] = [];
-  const sub = new Subscription(store, {
-    category: 'late',
-    pollMs: 20,
-    handle: async (events) => {
-      delivered.push(...events);
-    },
-  }).start();
+test('a consumer never passes a transaction that commits late, and delivers it once committed', async () => {
+  const sub = await follow('late', { pollMs: 20 });
+  const { delivered } = sub;
   try {
     await store.append('late-a', [Added({ amount: 1 })]);
     await until(() => delivered.length === 1);
@@ -111,18 +124,11 @@ test('an older transaction may not append after a newer one on the same stream',
   expect(await store.streamVersion('guard-1')).toBe(2);
 });
 
-test('NOTIFY wakes a subscriber long before its poll interval', async () => {
+test('NOTIFY wakes a consumer long before its poll interval', async () => {
   const notifier = new AppendNotifier(db.url);
   await notifier.start();
-  const delivered: RecordedEvent[] = [];
-  const sub = new Subscription(store, {
-    category: 'wake',
-    pollMs: 60_000,
-    notifier,
-    handle: async (events) => {
-      delivered.push(...events);
-    },
-  }).start();
+  const sub = await follow('wake', { pollMs: 60_000, notifier });
+  const { delivered } = sub;
   try {
     await new Promise((r) => setTimeout(r, 100)); // first (empty) poll done, now waiting
     await store.append('wake-1', [Added({ amount: 1 })]);
@@ -136,15 +142,8 @@ test('NOTIFY wakes a subscriber long before its poll interval', async () => {
 test('an announced append held back by an older open transaction is picked up soon after it ends, not a poll later', async () => {
   const notifier = new AppendNotifier(db.url);
   await notifier.start();
-  const delivered: RecordedEvent[] = [];
-  const sub = new Subscription(store, {
-    category: 'held',
-    pollMs: 60_000,
-    notifier,
-    handle: async (events) => {
-      delivered.push(...events);
-    },
-  }).start();
+  const sub = await follow('held', { pollMs: 60_000, notifier });
+  const { delivered } = sub;
   const blocker = await db.pool.connect();
   try {
     await new Promise((r) => setTimeout(r, 100));

@@ -39,6 +39,10 @@ const RULES: Record<string, AccessRule | 'open'> = {
   // Stock per SKU: no personal data.
   'GET /inventory': 'open',
   'GET /projections': 'open',
+  'GET /consumers': 'open',
+  'GET /consumers/:name/dead-letters': 'reader',
+  'POST /consumers/:name/dead-letters/:position/replay': 'operator',
+  'POST /consumers/:name/rebuild': 'operator',
   // Parked events, with their data.
   'GET /projections/:name/dead-letters': 'reader',
   'POST /projections/:name/dead-letters/:position/replay': 'operator',
@@ -89,8 +93,8 @@ afterAll(() => app.close());
 
 /** The HTTP layer of the running service with another configuration (DBOS runs once per process, so no second service). */
 function httpAppWith(config: Partial<Config>): express.Express {
-  const { store, handler, engine, metrics, projections, fleet } = app;
-  return createHttpApp({ config: { ...app.config, ...config }, store, handler, engine, pool: app.db.pool, log: createLogger('silent'), metrics, projections, fleet, privacy: app.privacy });
+  const { store, handler, engine, metrics, consumers, fleet } = app;
+  return createHttpApp({ config: { ...app.config, ...config }, store, handler, engine, pool: app.db.pool, log: createLogger('silent'), metrics, consumers, fleet, privacy: app.privacy });
 }
 
 async function listen(http: express.Express): Promise<{ url: string; close: () => Promise<void> }> {

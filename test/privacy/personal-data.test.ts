@@ -60,7 +60,7 @@ async function tablesHolding(text: string, which: 'ours' | 'providers' = 'ours')
 
 /** Every read that shows a saga's or an order's data: the API's, and so the console's. */
 async function reads(sagaId: string, orderId: string, customerId: string) {
-  await app.projections.waitForCaughtUp();
+  await app.consumers.waitForCaughtUp();
   const paths = [
     `/sagas/${sagaId}`,
     '/sagas?limit=500',
@@ -176,10 +176,10 @@ describe('a completed order of a customer who is then forgotten', () => {
     const version = rebuild.body.version;
     const end = Date.now() + 20_000;
     for (;;) {
-      const live = (await app.projections.status('order-summary')).find((s) => s.status === 'live');
+      const live = (await app.consumers.status({ name: 'order-summary' })).find((s) => s.status === 'live');
       if (live?.version === version) break;
       if (Date.now() > end) throw new Error(`order-summary v${version} did not go live`);
-      await app.projections.waitForCaughtUp(200);
+      await app.consumers.waitForCaughtUp(200);
     }
     expect((await http(app, 'GET', `/orders/${orderId}`)).body).toMatchObject({ status: 'confirmed', customerId, shippingAddress: FORGOTTEN });
     expect((await http(app, 'GET', `/orders/${othersOrder.orderId}`)).body).toMatchObject({ status: 'confirmed', shippingAddress: ADDRESS });

@@ -17,12 +17,13 @@ beforeAll(async () => {
 afterAll(() => app.close());
 
 const checkpoint = async () =>
-  (await app.db.pool.query(`SELECT position FROM process_manager_checkpoints WHERE name = 'order-returns'`)).rows[0].position as number;
+  (await app.db.pool.query(`SELECT position FROM consumer_checkpoints WHERE name = 'order-returns'`)).rows[0].position as number;
 
 /** Rewind the durable checkpoint to the start of the feed and wait until the runner has read it all again. */
 async function replayEverything(): Promise<void> {
   const head = (await app.store.head()).position;
-  await app.db.pool.query(`UPDATE process_manager_checkpoints SET txid = '0', position = 0 WHERE name = 'order-returns'`);
+  // A reset from zero, as an operator would ask for it (POST /consumers/order-returns/rebuild).
+  expect((await app.consumers.rebuild('order-returns')).started).toBe(true);
   for (let i = 0; i < 400 && (await checkpoint()) < head; i++) await new Promise((r) => setTimeout(r, 25));
   expect(await checkpoint()).toBeGreaterThanOrEqual(head);
 }

@@ -17,7 +17,7 @@ test('after a random workload of sagas and stock changes, every projection equal
   for (const sku of skus) await addStock(app, sku, rng.int(1, 6));
   const workload = await placeRandomOrders(app, rng, skus, 14);
   await settle(app, workload.sagaIds);
-  expect(await app.projections.waitForCaughtUp()).toBe(true);
+  expect(await app.consumers.waitForCaughtUp()).toBe(true);
 
   const expected = await foldStreams(app.store);
   // The workload took both roads, or this would prove less than it claims.
@@ -35,7 +35,7 @@ test('GET /orders/:id, /orders, /inventory and /sagas answer from the read model
   });
   const { orderId, sagaId } = placed.body;
   await app.engine.waitFor(sagaId, ['COMPLETED']);
-  expect(await app.projections.waitForCaughtUp()).toBe(true);
+  expect(await app.consumers.waitForCaughtUp()).toBe(true);
 
   const order = await http(app, 'GET', `/orders/${orderId}`);
   expect(order.status).toBe(200);
@@ -85,7 +85,7 @@ test('GET /orders/:id, /orders, /inventory and /sagas answer from the read model
 });
 
 test('read-your-writes: a read given the position of a write waits for it, bounded, and answers 504 past the bound', async () => {
-  await app.projections.stop(); // the read models fall behind
+  await app.consumers.stop(); // the read models fall behind
   try {
     const position = await addStock(app, 'sku-ryw', 5);
     expect(position).toBeGreaterThan(0);
@@ -103,13 +103,13 @@ test('read-your-writes: a read given the position of a write waits for it, bound
 
     const started = Date.now();
     const waiting = http(app, 'GET', `/inventory?after=${position}`);
-    setTimeout(() => void app.projections.start(), 200);
+    setTimeout(() => void app.consumers.start(), 200);
     const fresh = await waiting;
     expect(fresh.status).toBe(200);
     expect(Date.now() - started).toBeGreaterThanOrEqual(200);
     expect(fresh.body.items).toContainEqual(expect.objectContaining({ sku: 'sku-ryw', onHand: 5 }));
   } finally {
-    await app.projections.start();
+    await app.consumers.start();
   }
 
   // A saga starts asynchronously: `Prefer: wait` lets POST /orders return the position of its first write.
@@ -162,4 +162,17 @@ test('an event a projection cannot apply is parked, the rest applied; parked eve
   expect((await http(app, 'GET', '/projections/stock-levels/dead-letters')).body.deadLetters[0].attempts).toBe(4);
   expect((await http(app, 'POST', `/projections/stock-levels/dead-letters/${after}/replay`, { token: true })).status).toBe(404);
   expect((await http(app, 'GET', '/projections/nope/dead-letters')).status).toBe(404);
+});
+
+test('GET /consumers covers every consumer with its kind; without NATS_URL there is no outbox', async () => {
+  const res = await http(app, 'GET', '/consumers');
+  expect(res.status).toBe(200);
+  const consumers = res.body.consumers as { name: string; kind: string; lag: { events: number; ms: number }; lease: { owner: string | null } }[];
+  expect(consumers.filter((c) => c.kind !== 'projection').map((c) => [c.name, c.kind])).toEqual([['order-returns', 'process-manager']]);
+  expect(consumers.filter((c) => c.kind === 'projection').map((c) => c.name).sort()).toEqual(['order-summary', 'saga-overview', 'stock-levels']);
+  expect(consumers.every((c) => c.lease.owner === app.config.executorId && c.lag.events >= 0)).toBe(true);
+  // The projection routes stay as they were: read models only.
+  expect((await http(app, 'GET', '/projections')).body.projections.map((p: { kind: string }) => p.kind)).toEqual(['projection', 'projection', 'projection']);
+  expect((await http(app, 'GET', '/consumers/order-returns/dead-letters')).body).toEqual({ consumer: 'order-returns', deadLetters: [] });
+  expect((await http(app, 'GET', '/projections/order-returns/dead-letters')).status).toBe(404);
 });

@@ -3,24 +3,25 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { createLogger } from '../../src/log';
-import { Projections, readModels } from '../../src/projections';
+import { Consumers } from '../../src/consumers';
+import { projectionConsumer, readModels } from '../../src/projections';
 import { http, startTestApp, type TestApp } from '../support/app';
 import { foldStreams, readProjections } from './support/fold';
 import { seeded } from './support/random';
 import { addStock, placeRandomOrders, settle } from './support/workload';
 
 let app: TestApp;
-let slow: Projections;
+let slow: Consumers;
 const NAMES = ['order-summary', 'saga-overview', 'stock-levels'];
 
 beforeAll(async () => {
   app = await startTestApp('rebuild', { approvalThreshold: 1_000_000_000 });
   // The app's runners make way for slow ones (tiny batches), so that a
   // rebuild takes long enough for reads and writes to happen during it.
-  await app.projections.stop();
-  slow = new Projections(app.db.pool, app.store, {
+  await app.consumers.stop();
+  slow = new Consumers(app.db.pool, app.store, {
     owner: 'slow-runner',
-    projections: readModels(),
+    consumers: readModels().map(projectionConsumer),
     log: createLogger('silent'),
     batchSize: 10,
     minPollMs: 10,
@@ -89,7 +90,7 @@ test('a rebuild while writes go on keeps reads answering, switches when caught u
 
   await settle(app, sagaIds);
   expect(await slow.waitForCaughtUp()).toBe(true);
-  expect((await slow.status()).map((s) => [s.name, s.version, s.status])).toEqual(NAMES.map((n) => [n, 2, 'live']));
+  expect((await slow.status({ kind: 'projection' })).map((s) => [s.name, s.version, s.status])).toEqual(NAMES.map((n) => [n, 2, 'live']));
   expect(await readProjections(app.db.pool)).toEqual(await foldStreams(app.store));
   // The retired version's rows are gone.
   for (let i = 0; i < 100 && (await rowsOfVersion(1)) > 0; i++) await sleep(20);
@@ -104,7 +105,7 @@ test('npm run projections -- rebuild <name> builds the next version and switches
   );
   expect(stdout).toContain('rebuilding stock-levels as version 3');
   expect(stdout).toContain('stock-levels version 3 is live');
-  const stock = (await slow.status('stock-levels'))[0];
+  const stock = (await slow.status({ name: 'stock-levels' }))[0];
   expect([stock.version, stock.status]).toEqual([3, 'live']);
   expect(await slow.waitForCaughtUp()).toBe(true);
   expect((await readProjections(app.db.pool)).stock).toEqual((await foldStreams(app.store)).stock);

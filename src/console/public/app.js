@@ -1,7 +1,7 @@
 // @ts-check
 import { h } from './dom.js';
 import { mountFleet } from './fleet.js';
-import { mountProjections } from './projections.js';
+import { mountConsumers } from './consumers.js';
 import { mountSagaDetail } from './saga-detail.js';
 import { mountSagaList } from './saga-list.js';
 import { askToken, token } from './token.js';
@@ -10,7 +10,7 @@ import { askToken, token } from './token.js';
  * Hash routes, so the server only ever serves this one page:
  *   #/sagas?status=&type=&businessKey=   the list
  *   #/sagas/<id>                          one saga
- *   #/projections                         read models
+ *   #/consumers (or #/projections)        projections, process managers, outbox
  *   #/fleet                               the processes sharing the database
  * A page is a function (container, params) → dispose, which stops its polling.
  */
@@ -26,8 +26,8 @@ function route() {
   const parts = path.split('/').filter(Boolean);
   /** @type {[Page, string, string | undefined]} */
   const [page, nav, id] =
-    parts[0] === 'projections'
-      ? [mountProjections, 'projections', undefined]
+    parts[0] === 'consumers' || parts[0] === 'projections'
+      ? [mountConsumers, 'consumers', undefined]
       : parts[0] === 'fleet'
         ? [mountFleet, 'fleet', undefined]
         : parts[0] === 'sagas' && parts[1]

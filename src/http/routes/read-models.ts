@@ -8,8 +8,8 @@ import {
   ORDER_STATUSES,
   ORDER_SUMMARY,
   STOCK_LEVELS,
-  type Projections,
 } from '../../projections';
+import type { Consumers } from '../../consumers';
 import { HttpProblem } from '../problem';
 import { awaitProjection, ReadYourWritesQuery } from '../read-your-writes';
 import { OrderList, OrderSummaryBody, StockList } from '../responses';
@@ -28,7 +28,7 @@ const ReadQuery = z.object(ReadYourWritesQuery);
 const waits = 'Served by a read model: `?after=<position>` (or X-After-Position) waits until it has applied that event (read-your-writes).';
 
 /** Queries served by the read models (projections), never by folding streams. */
-export function readModelRoutes(deps: { pool: Pool; projections: Projections; access: Access }): Router {
+export function readModelRoutes(deps: { pool: Pool; projections: Consumers; access: Access }): Router {
   const router = Router();
   const { pool, projections } = deps;
 

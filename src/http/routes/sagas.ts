@@ -3,7 +3,8 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { deciders } from '../../domain';
 import type { EventStore } from '../../eventstore';
-import { listSagaOverviews, SAGA_OVERVIEW, type Projections } from '../../projections';
+import type { Consumers } from '../../consumers';
+import { listSagaOverviews, SAGA_OVERVIEW } from '../../projections';
 import type { OperatorMessage, SagaEngine } from '../../saga/engine';
 import { sagaStreamId } from '../../saga/events';
 import { foldSaga, SAGA_STATUSES } from '../../saga/state';
@@ -33,7 +34,7 @@ const SignalBody = z.object({ actor: Actor, payload: z.json().optional() });
 const SignalAccepted = z.object({ sagaId: z.string(), signal: z.string(), status: z.enum(SAGA_STATUSES) });
 const ForkId = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'up to 128 letters, digits, ".", "_", ":" or "-"').optional();
 
-export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; projections: Projections; access: Access }): Router {
+export function sagaRoutes(deps: { engine: SagaEngine; store: EventStore; projections: Consumers; access: Access }): Router {
   const router = Router();
 
   route(

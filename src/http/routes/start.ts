@@ -2,7 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Pool } from '../../db/pool';
-import { latestCorrelatedPosition } from '../../projections';
+import { latestCorrelatedPosition } from '../../consumers';
+import type { EventStore } from '../../eventstore';
 import type { SagaDefinition } from '../../saga/definition';
 import type { SagaEngine } from '../../saga/engine';
 import { SAGA_STATUSES } from '../../saga/state';
@@ -97,7 +98,7 @@ async function recordRequest(
  * same key and body return the same saga (and complete a start a crash
  * interrupted); the same key with another body, or for another type, is refused.
  */
-export function startRoutes(deps: { engine: SagaEngine; pool: Pool; access: Access }): Router {
+export function startRoutes(deps: { engine: SagaEngine; store: EventStore; pool: Pool; access: Access }): Router {
   const router = Router();
   const definition = (type: string): SagaDefinition => {
     const found = deps.engine.definitions().find((d) => d.type === type);
@@ -124,7 +125,7 @@ export function startRoutes(deps: { engine: SagaEngine; pool: Pool; access: Acce
     const view = await deps.engine.view(sagaId);
     // Read-your-writes (`?after=`): the saga's newest event so far (its steps run
     // asynchronously, so 0 until the first one commits, unless `Prefer: wait=<s>`).
-    const position = await latestCorrelatedPosition(deps.pool, sagaId, preferredWaitMs(req));
+    const position = await latestCorrelatedPosition(deps.store, sagaId, preferredWaitMs(req));
     res.status(202).location(`/sagas/${encodeURIComponent(sagaId)}`);
     return { sagaId, type: def.type, businessKey: def.businessKey(recorded.input), status: view?.status ?? ('RUNNING' as const), position, input: recorded.input };
   }

@@ -17,8 +17,7 @@ import {
   type ShipmentStatus,
 } from '../../domain';
 import type { Queryable, RecordedEvent } from '../../eventstore';
-import { liveVersionOf } from '../checkpoints';
-import { documentProjection } from '../projection';
+import { documentProjection, liveVersionOf } from '../projection';
 
 export const ORDER_SUMMARY = 'order-summary';
 

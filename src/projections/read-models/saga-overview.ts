@@ -1,7 +1,6 @@
 import type { Queryable } from '../../eventstore';
 import { evolveSaga, TERMINAL_STATUSES, type CompensationView, type SagaStatus, type SagaView } from '../../saga/state';
-import { liveVersionOf } from '../checkpoints';
-import { documentProjection, idOf } from '../projection';
+import { documentProjection, idOf, liveVersionOf } from '../projection';
 
 export const SAGA_OVERVIEW = 'saga-overview';
 

@@ -1,7 +1,6 @@
 import { inventoryDecider, inventoryView, type InventoryEvent, type InventoryState } from '../../domain';
 import type { Queryable } from '../../eventstore';
-import { liveVersionOf } from '../checkpoints';
-import { documentProjection } from '../projection';
+import { documentProjection, liveVersionOf } from '../projection';
 
 export const STOCK_LEVELS = 'stock-levels';
 

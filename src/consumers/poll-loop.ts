@@ -1,4 +1,4 @@
-import type { AppendNotifier } from './subscription';
+import type { AppendNotifier, Checkpoint } from '../eventstore';
 
 export interface PollLoopOptions {
   /**
@@ -16,6 +16,8 @@ export interface PollLoopOptions {
    * concurrent writers are taken in one batch rather than one round each.
    */
   coalesceMs?: number;
+  /** Whether an append (its announced feed position, when known) is news; others do not wake the loop. */
+  isNews?: (at: Checkpoint | undefined) => boolean;
   onError: (err: unknown, failures: number) => void;
 }
 
@@ -37,7 +39,9 @@ export class PollLoop {
   /** False while backing off after a failure: appends do not cut that pause short. */
   private interruptible = true;
   private wokenDuringTick = false;
-  private readonly onAppend = () => this.wake();
+  private readonly onAppend = (at?: Checkpoint) => {
+    if (!this.options.isNews || this.options.isNews(at)) this.wake();
+  };
 
   constructor(private readonly options: PollLoopOptions) {}
 

@@ -1,11 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventEmitter } from 'node:events';
-import type { Checkpoint, Queryable } from '../eventstore';
+import type { Checkpoint, EventStore, Queryable } from '../eventstore';
 import type { VersionStatus } from './checkpoints';
+import type { ConsumerKind } from './consumer';
 
-/** What GET /projections, metrics and the console show per version of a projection. */
-export interface ProjectionStatus {
+/** What GET /consumers, GET /projections, metrics and the console show per version of a consumer. */
+export interface ConsumerStatus {
   name: string;
+  kind: ConsumerKind;
   version: number;
   status: Exclude<VersionStatus, 'retired'>;
   rulesVersion: number;
@@ -27,6 +29,7 @@ export const LAG_COUNT_CAP = 100_000;
 
 interface Row {
   name: string;
+  kind: ConsumerKind;
   version: number;
   status: Exclude<VersionStatus, 'retired'>;
   rules_version: number;
@@ -42,22 +45,23 @@ interface Row {
   parked: number;
 }
 
-export async function projectionStatuses(db: Queryable, name?: string): Promise<ProjectionStatus[]> {
+export async function consumerStatuses(db: Queryable, filter: { name?: string; kind?: ConsumerKind } = {}): Promise<ConsumerStatus[]> {
   const { rows } = await db.query<Row>(
-    `SELECT c.name, c.version, c.status, c.rules_version, c.txid::text AS txid, c.position, c.lease_owner, c.lease_expires_at,
+    `SELECT c.name, c.kind, c.version, c.status, c.rules_version, c.txid::text AS txid, c.position, c.lease_owner, c.lease_expires_at,
             c.lease_fence, c.updated_at, c.live_since,
             (SELECT count(*) FROM (SELECT 1 FROM events e WHERE (e.txid, e.global_position) > (c.txid, c.position) LIMIT ${LAG_COUNT_CAP}) pending) AS lag_events,
             (SELECT extract(epoch FROM clock_timestamp() - e.recorded_at) * 1000 FROM events e
               WHERE (e.txid, e.global_position) > (c.txid, c.position) ORDER BY e.txid, e.global_position LIMIT 1)::float8 AS lag_ms,
-            (SELECT count(*) FROM projection_dead_letters d
-              WHERE d.projection = c.name AND d.version = c.version AND d.replayed_at IS NULL) AS parked
-       FROM projection_checkpoints c
-      WHERE c.status <> 'retired' AND ($1::text IS NULL OR c.name = $1)
-      ORDER BY c.name, c.version`,
-    [name ?? null],
+            (SELECT count(*) FROM consumer_dead_letters d
+              WHERE d.consumer = c.name AND d.version = c.version AND d.replayed_at IS NULL) AS parked
+       FROM consumer_checkpoints c
+      WHERE c.status <> 'retired' AND ($1::text IS NULL OR c.name = $1) AND ($2::text IS NULL OR c.kind = $2)
+      ORDER BY c.kind DESC, c.name, c.version`,
+    [filter.name ?? null, filter.kind ?? null],
   );
   return rows.map((r) => ({
     name: r.name,
+    kind: r.kind,
     version: r.version,
     status: r.status,
     rulesVersion: r.rules_version,
@@ -71,7 +75,7 @@ export async function projectionStatuses(db: Queryable, name?: string): Promise<
 }
 
 /**
- * Has the live version applied the event at `position`? Compared in feed
+ * Has the live version of a consumer handled the event at `position`? Compared in feed
  * order, (txid, position): a checkpoint's position alone can be past an
  * event of an older transaction that it has not reached yet.
  */
@@ -79,7 +83,7 @@ export async function hasReached(db: Queryable, name: string, position: number):
   if (position <= 0) return true;
   const { rows } = await db.query<{ reached: boolean }>(
     `SELECT EXISTS (
-       SELECT 1 FROM events e JOIN projection_checkpoints c ON c.name = $1 AND c.status = 'live'
+       SELECT 1 FROM events e JOIN consumer_checkpoints c ON c.name = $1 AND c.status = 'live'
         WHERE e.global_position = $2 AND (e.txid, e.global_position) <= (c.txid, c.position)) AS reached`,
     [name, position],
   );
@@ -122,14 +126,10 @@ function nextWake(ms: number, emitter: EventEmitter | undefined, event: string):
  * the start this may be 0 (nothing written yet): given `waitMs`, wait that long
  * at most for its first write (the first step, with SagaStarted).
  */
-export async function latestCorrelatedPosition(db: Queryable, correlationId: string, waitMs = 0): Promise<number> {
+export async function latestCorrelatedPosition(store: EventStore, correlationId: string, waitMs = 0): Promise<number> {
   const deadline = Date.now() + waitMs;
   for (;;) {
-    const { rows } = await db.query<{ position: number | null }>(
-      'SELECT max(global_position) AS position FROM events WHERE correlation_id = $1',
-      [correlationId],
-    );
-    const position = rows[0].position ?? 0;
+    const position = await store.lastPositionOf(correlationId);
     if (position > 0 || Date.now() >= deadline) return position;
     await sleep(Math.min(POLL_MS, deadline - Date.now()));
   }

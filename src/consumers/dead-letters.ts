@@ -1,16 +1,16 @@
-import type { Pool, PoolClient } from '../db/pool';
+import type { Pool } from '../db/pool';
 import { inTransaction } from '../db/pool';
 import type { EventStore, Queryable, RecordedEvent } from '../eventstore';
 import { lockVersion } from './checkpoints';
-import type { Projection } from './projection';
+import type { Consumer } from './consumer';
 
 /**
- * Events a projection could not apply after its retries. They are parked
- * (KurrentDB's term) so one bad event does not stop the read model; an
- * operator lists them and replays them once the cause is fixed.
+ * Events a consumer could not handle after its retries. They are parked
+ * (KurrentDB's term) so one bad event does not stop the consumer; an operator
+ * lists them and replays them once the cause is fixed.
  */
 export interface DeadLetter {
-  projection: string;
+  consumer: string;
   version: number;
   position: number;
   eventId: string;
@@ -23,21 +23,21 @@ export interface DeadLetter {
   replayedAt: string | null;
 }
 
-const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 4000);
+export const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 4000);
 
-export async function parkEvent(tx: PoolClient, name: string, version: number, event: RecordedEvent, err: unknown, attempts: number): Promise<void> {
-  await tx.query(
-    `INSERT INTO projection_dead_letters (projection, version, global_position, event_id, stream_id, event_type, error, attempts)
+export async function parkEvent(db: Queryable, name: string, version: number, event: RecordedEvent, err: unknown, attempts: number): Promise<void> {
+  await db.query(
+    `INSERT INTO consumer_dead_letters (consumer, version, global_position, event_id, stream_id, event_type, error, attempts)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-     ON CONFLICT (projection, version, global_position) DO UPDATE
-       SET error = EXCLUDED.error, attempts = projection_dead_letters.attempts + EXCLUDED.attempts,
+     ON CONFLICT (consumer, version, global_position) DO UPDATE
+       SET error = EXCLUDED.error, attempts = consumer_dead_letters.attempts + EXCLUDED.attempts,
            last_attempt_at = now(), replayed_at = NULL`,
     [name, version, event.globalPosition, event.eventId, event.streamId, event.type, messageOf(err), attempts],
   );
 }
 
 interface Row {
-  projection: string;
+  consumer: string;
   version: number;
   global_position: number;
   event_id: string;
@@ -51,7 +51,7 @@ interface Row {
 }
 
 const toDeadLetter = (r: Row): DeadLetter => ({
-  projection: r.projection,
+  consumer: r.consumer,
   version: r.version,
   position: r.global_position,
   eventId: r.event_id,
@@ -67,9 +67,9 @@ const toDeadLetter = (r: Row): DeadLetter => ({
 /** Parked events of the live and rebuilding versions, oldest first; replayed ones too when asked. */
 export async function listDeadLetters(db: Queryable, name: string, options: { includeReplayed?: boolean; limit?: number } = {}): Promise<DeadLetter[]> {
   const { rows } = await db.query<Row>(
-    `SELECT d.* FROM projection_dead_letters d
-       JOIN projection_checkpoints c ON c.name = d.projection AND c.version = d.version AND c.status <> 'retired'
-      WHERE d.projection = $1 AND ($2 OR d.replayed_at IS NULL)
+    `SELECT d.* FROM consumer_dead_letters d
+       JOIN consumer_checkpoints c ON c.name = d.consumer AND c.version = d.version AND c.status <> 'retired'
+      WHERE d.consumer = $1 AND ($2 OR d.replayed_at IS NULL)
       ORDER BY d.global_position, d.version LIMIT $3`,
     [name, options.includeReplayed ?? false, options.limit ?? 1000],
   );
@@ -83,40 +83,41 @@ export interface ReplayResult {
 }
 
 /**
- * Apply a parked event again, to each version that parked it, under the
- * version's row lock (so never concurrently with its runner). The checkpoint
- * does not move: the event is applied where the read model is now. A failure
+ * Handle a parked event again, for each version that parked it, under the
+ * version's row lock (so never concurrently with its batches). The checkpoint
+ * does not move: the event is handled where the consumer is now. A failure
  * leaves it parked with the new error and one more attempt.
  * Returns an empty list when nothing is parked at that position.
  */
-export async function replayDeadLetter(pool: Pool, store: EventStore, projection: Projection, position: number): Promise<ReplayResult[]> {
-  const parked = await listDeadLetters(pool, projection.name);
+export async function replayDeadLetter(pool: Pool, store: EventStore, consumer: Consumer, position: number): Promise<ReplayResult[]> {
+  const parked = await listDeadLetters(pool, consumer.name);
   const versions = parked.filter((d) => d.position === position).map((d) => d.version);
   const results: ReplayResult[] = [];
   for (const version of versions) {
     const result = await inTransaction(pool, async (tx): Promise<ReplayResult | undefined> => {
-      await lockVersion(tx, projection.name, version, true);
-      const key = [projection.name, version, position];
+      await lockVersion(tx, consumer.name, version);
+      const key = [consumer.name, version, position];
       const { rowCount } = await tx.query(
-        `SELECT 1 FROM projection_dead_letters WHERE projection = $1 AND version = $2 AND global_position = $3 AND replayed_at IS NULL FOR UPDATE`,
+        `SELECT 1 FROM consumer_dead_letters WHERE consumer = $1 AND version = $2 AND global_position = $3 AND replayed_at IS NULL FOR UPDATE`,
         key,
       );
       if (!rowCount) return undefined; // replayed meanwhile
       await tx.query('SAVEPOINT replay');
       try {
         // Reading decodes strictly: an event that still cannot be decoded fails here.
-        await projection.apply(tx, version, await store.readPositions([position], tx));
+        const events = await store.readPositions([position], tx);
+        await consumer.handle(events, consumer.delivery === 'transaction' ? { version, tx } : { version });
         await tx.query(
-          `UPDATE projection_dead_letters SET replayed_at = now(), last_attempt_at = now(), attempts = attempts + 1
-            WHERE projection = $1 AND version = $2 AND global_position = $3`,
+          `UPDATE consumer_dead_letters SET replayed_at = now(), last_attempt_at = now(), attempts = attempts + 1
+            WHERE consumer = $1 AND version = $2 AND global_position = $3`,
           key,
         );
         return { version, replayed: true };
       } catch (err) {
         await tx.query('ROLLBACK TO SAVEPOINT replay');
         await tx.query(
-          `UPDATE projection_dead_letters SET error = $4, last_attempt_at = now(), attempts = attempts + 1
-            WHERE projection = $1 AND version = $2 AND global_position = $3`,
+          `UPDATE consumer_dead_letters SET error = $4, last_attempt_at = now(), attempts = attempts + 1
+            WHERE consumer = $1 AND version = $2 AND global_position = $3`,
           [...key, messageOf(err)],
         );
         return { version, replayed: false, error: messageOf(err) };

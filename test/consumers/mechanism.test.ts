@@ -1,24 +1,28 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRegistry } from '../../src/app';
+import { Consumers, hasReached, type Consumer, type ConsumersOptions } from '../../src/consumers';
 import { createPool, type Pool } from '../../src/db/pool';
 import { StockAdded } from '../../src/domain';
 import { EventStore } from '../../src/eventstore';
 import { createLogger } from '../../src/log';
-import { Projections, type ProjectionsOptions } from '../../src/projections';
-import { runBatch, type BatchContext } from '../../src/projections/batch';
-import { ensureProjection } from '../../src/projections/checkpoints';
-import { hasReached } from '../../src/projections/status';
+import { projectionConsumer } from '../../src/projections';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { allEventIds, applications, countingProjection, createCountingTable, type CountingProjection } from './support/counting';
+import { allEventIds, applications, bareGroup, countingProjection, createCountingTable, type CountingProjection } from './counting';
 
+/**
+ * The consumer mechanism (src/consumers/) as production runs it: groups,
+ * leases, checkpoints, retries, dead letters, rebuilds. Consumers here are
+ * counting projections (each application recorded) so that an event applied
+ * twice, or never, shows.
+ */
 let db: TestDatabase;
 let store: EventStore;
 const pools: Pool[] = [];
-const running: Projections[] = [];
+const running: Consumers[] = [];
 const log = createLogger('silent');
 
 beforeAll(async () => {
-  db = await createTestDatabase('projection_runner');
+  db = await createTestDatabase('consumers');
   store = new EventStore(db.pool, createRegistry());
   await createCountingTable(db.pool);
 });
@@ -29,21 +33,28 @@ afterAll(async () => {
 });
 
 /** Its own pool, as another process would have. */
-function runnerFor(projection: CountingProjection, owner: string, tuning: Partial<ProjectionsOptions> = {}): Projections {
+function runnerFor(projection: CountingProjection | Consumer[], owner: string, tuning: Partial<ConsumersOptions> = {}): Consumers {
   const pool = createPool(db.url, 4);
   pools.push(pool);
-  const projections = new Projections(pool, new EventStore(pool, createRegistry()), {
+  const consumers = new Consumers(pool, new EventStore(pool, createRegistry()), {
     owner,
-    projections: [projection],
+    consumers: Array.isArray(projection) ? projection : [projectionConsumer(projection)],
     log,
     batchSize: 4,
     minPollMs: 5,
     maxPollMs: 20,
+    coalesceMs: 0,
     retryBaseMs: 5,
     ...tuning,
   });
-  running.push(projections);
-  return projections;
+  running.push(consumers);
+  return consumers;
+}
+
+async function group(consumers: Consumer[], owner: string, tuning: Parameters<typeof bareGroup>[4] = {}) {
+  const made = await bareGroup(db.url, store, consumers, owner, tuning);
+  pools.push(made.pool);
+  return made;
 }
 
 let n = 0;
@@ -61,14 +72,14 @@ async function head(): Promise<number> {
 }
 
 /**
- * Batches until the projection has applied everything committed. "Nothing to
+ * Rounds until the consumer has applied everything committed. "Nothing to
  * read" is not enough: the feed also holds back while any older transaction
  * (in any database of the cluster) is still running.
  */
-async function drain(ctx: BatchContext, name: string): Promise<void> {
+async function drain(g: { tick(): Promise<number> }, name: string): Promise<void> {
   const target = await head();
   for (let i = 0; i < 1000 && !(await hasReached(db.pool, name, target)); i++) {
-    if ((await runBatch(ctx, 1, { limit: 500 })).kind !== 'applied') await sleep(5);
+    if ((await g.tick()) === 0) await sleep(5);
   }
 }
 
@@ -79,7 +90,7 @@ async function expectEachAppliedOnce(name: string, version = 1): Promise<void> {
   expect(applied.size).toBe(ids.length);
 }
 
-test('two runners on one database never apply an event twice, and a crashed owner’s lease is taken over', async () => {
+test('two processes on one database never apply an event twice, and a crashed owner’s lease is taken over', async () => {
   const name = 'count-two-runners';
   const a = runnerFor(countingProjection(name), 'runner-a', { leaseTtlMs: 300 });
   const b = runnerFor(countingProjection(name), 'runner-b', { leaseTtlMs: 300 });
@@ -89,47 +100,52 @@ test('two runners on one database never apply an event twice, and a crashed owne
   await b.start();
   const writing = write(40);
   await sleep(30);
-  const [before] = await a.status(name);
+  const [before] = await a.status({ name });
   expect(before.lease.owner).toBe('runner-a');
   await a.stop({ releaseLeases: false }); // a crash: the lease is left to expire
   await writing;
   expect(await b.waitForPosition(name, await head(), 5000)).toBe(true);
-  const [after] = await b.status(name);
+  const [after] = await b.status({ name });
   expect(after.lease.owner).toBe('runner-b');
   expect(after.lease.fence).toBeGreaterThan(before.lease.fence);
   await expectEachAppliedOnce(name);
 });
 
-test('runners that both believe they hold the lease still take turns: the checkpoint is read under the row lock', async () => {
+test('processes that both believe they hold the lease still take turns: a checkpoint only moves from where it was (compare-and-set)', async () => {
   const name = 'count-same-owner';
-  const projection = countingProjection(name);
-  await ensureProjection(db.pool, name, 1);
+  const consumer = projectionConsumer(countingProjection(name));
   await write(60);
-  // Two "processes" with the same executor id (a misconfiguration), batches fired all at once.
-  const contexts: BatchContext[] = [0, 1].map(() => {
-    const pool = createPool(db.url, 8);
-    pools.push(pool);
-    return { pool, store, projection, owner: 'same-owner', leaseTtlMs: 10_000 };
-  });
+  // Two "processes" with the same executor id (a misconfiguration), rounds fired all at once.
+  const groups = await Promise.all([0, 1].map(() => group([consumer], 'same-owner', { batchSize: 3 })));
   for (let round = 0; round < 200 && !(await hasReached(db.pool, name, await head())); round++) {
-    await Promise.all(contexts.flatMap((ctx) => Array.from({ length: 6 }, () => runBatch(ctx, 1, { limit: 3 }))));
+    await Promise.all(groups.flatMap(({ group: g }) => Array.from({ length: 3 }, () => g.tick())));
   }
   expect(await hasReached(db.pool, name, await head())).toBe(true);
   await expectEachAppliedOnce(name);
 });
 
-test('a live lease fences out another owner until it expires', async () => {
+test('a live lease fences out another owner until it expires; the old owner’s next write is refused', async () => {
   const name = 'count-fencing';
-  const projection = countingProjection(name);
-  await ensureProjection(db.pool, name, 1);
+  const consumer = projectionConsumer(countingProjection(name));
   await write(3);
-  const ctx = (owner: string): BatchContext => ({ pool: db.pool, store, projection, owner, leaseTtlMs: 10_000 });
-  expect((await runBatch(ctx('a'), 1, { limit: 1 })).kind).toBe('applied');
-  expect((await runBatch(ctx('b'), 1, { limit: 1 })).kind).toBe('not-owner');
-  await db.pool.query(`UPDATE projection_checkpoints SET lease_expires_at = now() - interval '1 second' WHERE name = $1`, [name]);
-  expect((await runBatch(ctx('b'), 1, { limit: 1 })).kind).toBe('applied');
-  expect((await runBatch(ctx('a'), 1, { limit: 1 })).kind).toBe('not-owner');
-  await drain(ctx('b'), name);
+  const a = await group([consumer], 'a', { batchSize: 1 });
+  const b = await group([consumer], 'b', { batchSize: 1 });
+  const position = async () => (await db.pool.query(`SELECT position, lease_owner FROM consumer_checkpoints WHERE name = $1`, [name])).rows[0];
+  await a.group.tick();
+  const afterA = await position();
+  expect(afterA.lease_owner).toBe('a');
+  await b.group.tick();
+  expect(await position()).toEqual(afterA); // b holds no lease: it did nothing
+  await db.pool.query(`UPDATE consumer_checkpoints SET lease_expires_at = now() - interval '1 second' WHERE name = $1`, [name]);
+  b.group.reclaim(); // its next claim (every third of the lease) comes now
+  await b.group.tick();
+  const afterB = await position();
+  expect(afterB.lease_owner).toBe('b');
+  expect(afterB.position).toBeGreaterThan(afterA.position);
+  // a still believes it owns the lease (its claim is fresh): its round is refused and rolls back.
+  await a.group.tick();
+  expect((await position()).lease_owner).toBe('b');
+  await drain(b.group, name);
   await expectEachAppliedOnce(name);
 });
 
@@ -153,7 +169,7 @@ test('a poison event is retried, parked with its error, and the rest is applied;
   expect(parked).toEqual([
     expect.objectContaining({ position: positions[5], eventId: poison, type: 'StockAdded', attempts: 3, error: expect.stringContaining('poisoned'), replayedAt: null }),
   ]);
-  expect((await runner.status(name))[0].parked).toBe(1);
+  expect((await runner.status({ name }))[0].parked).toBe(1);
 
   // Still failing: stays parked, one attempt more.
   expect(await runner.replay(name, positions[5])).toEqual([{ version: 1, replayed: false, error: expect.stringContaining('poisoned') }]);
@@ -165,15 +181,14 @@ test('a poison event is retried, parked with its error, and the rest is applied;
   expect(await runner.deadLetters(name)).toEqual([]);
   expect(await runner.deadLetters(name, { includeReplayed: true })).toEqual([expect.objectContaining({ eventId: poison, replayedAt: expect.any(String) })]);
   expect(await runner.replay(name, positions[5])).toEqual([]);
-  expect((await runner.status(name))[0].parked).toBe(0);
+  expect((await runner.status({ name }))[0].parked).toBe(0);
 });
 
 test('read-your-writes compares in feed order: a checkpoint past a position may not have applied it yet', async () => {
   const name = 'count-feed-order';
   const projection = countingProjection(name);
-  await ensureProjection(db.pool, name, 1);
-  const ctx: BatchContext = { pool: db.pool, store, projection, owner: 'x', leaseTtlMs: 10_000 };
-  await drain(ctx, name);
+  const one = await group([projectionConsumer(projection)], 'x', { batchSize: 1 });
+  await drain(one.group, name);
 
   // An older transaction writes after a younger one: its event has the higher
   // position but comes first in the feed.
@@ -187,18 +202,17 @@ test('read-your-writes compares in feed order: a checkpoint past a position may 
     expect(elder).toBeGreaterThan(younger);
 
     // Retried: a transaction open elsewhere on the server may still hold both back for a moment.
-    let first = await runBatch(ctx, 1, { limit: 1 });
-    for (let i = 0; i < 200 && first.kind !== 'applied'; i++) first = await sleep(10).then(() => runBatch(ctx, 1, { limit: 1 }));
-    expect(first).toMatchObject({ kind: 'applied', checkpoint: { position: elder } });
+    for (let i = 0; i < 200 && !(await hasReached(db.pool, name, elder)); i++) if ((await one.group.tick()) === 0) await sleep(10);
     expect(await hasReached(db.pool, name, elder)).toBe(true);
     expect(await hasReached(db.pool, name, younger)).toBe(false);
 
-    const projections = runnerFor(projection, 'x');
+    await one.group.stop();
+    const consumers = runnerFor(projection, 'x');
     const started = Date.now();
-    expect(await projections.waitForPosition(name, younger, 100)).toBe(false);
+    expect(await consumers.waitForPosition(name, younger, 100)).toBe(false);
     expect(Date.now() - started).toBeGreaterThanOrEqual(100);
-    const waiting = projections.waitForPosition(name, younger, 5000);
-    await projections.start();
+    const waiting = consumers.waitForPosition(name, younger, 5000);
+    await consumers.start();
     expect(await waiting).toBe(true);
   } finally {
     older.release();
@@ -215,10 +229,34 @@ test('new rules rebuild the projection beside the live version, then the old row
 
   const v2 = runnerFor(countingProjection(name, 2), 'rules-2');
   await v2.start();
-  for (let i = 0; i < 200 && (await v2.status(name)).some((s) => s.version !== 2); i++) await sleep(10);
-  expect((await v2.status(name)).map((s) => [s.version, s.status, s.rulesVersion])).toEqual([[2, 'live', 2]]);
+  for (let i = 0; i < 200 && (await v2.status({ name })).some((s) => s.version !== 2); i++) await sleep(10);
+  expect((await v2.status({ name })).map((s) => [s.version, s.status, s.rulesVersion])).toEqual([[2, 'live', 2]]);
   expect(await v2.waitForPosition(name, await head(), 5000)).toBe(true);
   await expectEachAppliedOnce(name, 2);
   for (let i = 0; i < 100 && (await applications(db.pool, name, 1)).size > 0; i++) await sleep(10);
   expect((await applications(db.pool, name, 1)).size).toBe(0);
 });
+
+test('one feed read serves every consumer at that position; a round with nothing to do writes nothing', async () => {
+  const names = ['count-shared-1', 'count-shared-2', 'count-shared-3'];
+  const consumers = names.map((name) => projectionConsumer(countingProjection(name)));
+  const { group: g, feed } = await group(consumers, 'shared', { leaseTtlMs: 600_000 });
+  await drain(g, names[0]);
+  await write(12);
+  const target = await head();
+  const readsBefore = feed.reads;
+  let rounds = 0;
+  for (; rounds < 200 && !(await hasReached(db.pool, names[2], target)); rounds++) if ((await g.tick()) === 0) await sleep(5);
+  for (const name of names) expect(await hasReached(db.pool, name, target)).toBe(true);
+  // One read per round for the three of them (empty ones too, while another test file's transaction held the feed back).
+  expect(feed.reads - readsBefore).toBe(rounds);
+  for (const name of names) await expectEachAppliedOnce(name);
+
+  const rows = async () => (await db.pool.query(`SELECT name, updated_at, lease_expires_at FROM consumer_checkpoints WHERE name = ANY($1) ORDER BY name`, [names])).rows;
+  const before = await rows();
+  const reads = feed.reads;
+  await g.tick();
+  expect(feed.reads - reads).toBe(1);
+  expect(await rows()).toEqual(before);
+});
+

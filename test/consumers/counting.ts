@@ -1,5 +1,9 @@
-import type { Pool } from '../../../src/db/pool';
-import type { Projection } from '../../../src/projections';
+import { EventEmitter } from 'node:events';
+import { ConsumerGroup, ensureConsumer, FeedReader, type Consumer, type GroupOptions } from '../../src/consumers';
+import { createPool, type Pool } from '../../src/db/pool';
+import { EventStore, type RecordedEvent } from '../../src/eventstore';
+import { createLogger } from '../../src/log';
+import type { Projection } from '../../src/projections';
 
 /**
  * A projection that counts how many times each event was applied to each of
@@ -59,4 +63,34 @@ export async function applications(pool: Pool, name: string, version = 1): Promi
 export async function allEventIds(pool: Pool): Promise<string[]> {
   const { rows } = await pool.query<{ event_id: string }>('SELECT event_id FROM events ORDER BY global_position');
   return rows.map((r) => r.event_id);
+}
+
+/** A group on its own pool (as another process would have), not started: tests drive its rounds with tick(). */
+export async function bareGroup(
+  url: string,
+  store: EventStore,
+  consumers: Consumer[],
+  owner: string,
+  tuning: Partial<GroupOptions> = {},
+): Promise<{ group: ConsumerGroup; feed: FeedReader; pool: Pool }> {
+  const pool = createPool(url, 4);
+  for (const c of consumers) await ensureConsumer(pool, c.name, c.kind, c.rulesVersion);
+  const feed = new FeedReader(new EventStore(pool, store.registry));
+  const deps = { pool, feed, advanced: new EventEmitter(), log: createLogger('silent'), cleanUp: async () => {} };
+  const options: GroupOptions = { owner, batchSize: 500, leaseTtlMs: 10_000, minPollMs: 5, maxPollMs: 20, coalesceMs: 0, maxAttempts: 3, retryBaseMs: 5, ...tuning };
+  return { group: new ConsumerGroup(deps, consumers, options), feed, pool };
+}
+
+/** A consumer that keeps what it is handed, of one category (feed tests). */
+export function collector(name: string, category: string): Consumer & { delivered: RecordedEvent[] } {
+  const delivered: RecordedEvent[] = [];
+  return {
+    name,
+    kind: 'process-manager',
+    rulesVersion: 1,
+    delivery: 'effect',
+    delivered,
+    wants: (event) => event.streamType === category,
+    handle: async (events) => void delivered.push(...events),
+  };
 }
