@@ -1,6 +1,6 @@
 import { Router } from 'express';
-import { route } from '../http/route';
-import type { Metrics } from './index';
+import type { Metrics } from '../../metrics';
+import { route } from '../route';
 
 /** `GET /metrics` in Prometheus's text format. Unauthenticated, as scrapers expect: it holds counts, no business data. */
 export function metricsRoutes(metrics: Metrics): Router {
