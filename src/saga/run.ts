@@ -7,7 +7,6 @@ import {
   type CallContext,
   type ChildSaga,
   type CompensationDefinition,
-  type ControlMessage,
   type SagaControl,
   type SagaDefinition,
   type SagaEnvelope,
@@ -15,7 +14,8 @@ import {
   type StepDefinition,
   type StepInfo,
 } from './definition';
-import { childSagaId, childTopic, PARENT_TOPIC, undoneTopic, type ChildReport, type ChildStarter, type ParentVerdict } from './children';
+import { Abort, type CompensationCause } from './abort';
+import { childOutcome, childSagaId, compensateChild, releaseChild, reportToParent, type ChildReport, type ChildStarter } from './children';
 import { isDbosError, type Durable } from './durable';
 import {
   ChildSagaStarted,
@@ -26,20 +26,17 @@ import {
   CompensationSucceeded,
   ForwardRecoveryFailed,
   OperatorRetried,
-  SagaApproved,
   SagaCompensated,
   SagaCompensating,
-  SagaAwaitingApproval,
   SagaCompleted,
   SagaStarted,
-  SagaWaitEnded,
-  SagaWaiting,
   StepFailed,
   StepSucceeded,
 } from './events';
 import { backoff, type CallOutcome, type CommitPlan, type Failed, type Guard, type StepExecutor, type StepOutcome, type Timing } from './executor';
 import { classify } from './failures';
 import { Mailbox } from './mailbox';
+import { Waits } from './waits';
 import { runBranches, type BranchHost } from './parallel';
 import { SagaSession } from './session';
 
@@ -50,24 +47,10 @@ export interface RecoveryPolicy {
   roundDelayMs: number;
 }
 
-type CompensationCause = 'step_failed' | 'rejected' | 'approval_timeout' | 'cancelled' | 'deadline' | 'parent_compensating';
-
-/** Thrown through the saga body to stop going forward; caught by `execute`. */
-class Abort {
-  readonly code = 'SAGA_ABORTED';
-  constructor(
-    readonly cause: CompensationCause,
-    readonly reason: string,
-  ) {}
-}
-
 type Plan = Omit<CommitPlan, 'sagaId' | 'commandId' | 'beforeCommit'>;
 
 /** A registered undo: a compensation definition, or a child saga to compensate. */
 type Undo = { step: string; compensation: CompensationDefinition; child?: string };
-
-/** An hour at a time: DBOS needs a deadline for every wait. */
-const LONG_WAIT_MS = 3600_000;
 
 /**
  * One saga execution inside its DBOS workflow. This is workflow code: it must
@@ -94,7 +77,7 @@ export class SagaRun implements SagaControl {
   private readonly children = new Map<string, { childId: string; status: ChildReport['status'] }>();
   /** Every durable operation goes through it (see session.ts). */
   readonly session: SagaSession;
-  private readonly mailbox: Mailbox;
+  private readonly waits: Waits;
   /**
    * The DBOS workflow id: it names the saga's stream. It is `envelope.sagaId`
    * except in a fork (see fork.ts): DBOS copies the original's input, so there
@@ -113,7 +96,16 @@ export class SagaRun implements SagaControl {
   ) {
     this.sagaId = DBOS.workflowID ?? envelope.sagaId;
     this.session = new SagaSession(this.sagaId, durable);
-    this.mailbox = new Mailbox(this.session);
+    this.waits = new Waits({
+      sagaId: this.sagaId,
+      session: this.session,
+      executor,
+      mailbox: new Mailbox(this.session),
+      guard: (always) => (this.pivoted && !always ? undefined : this.guard()),
+      takeOwed: () => this.takeOwed(),
+      owe: (...events) => this.owed.push(...events),
+      record: (label, events) => this.record(label, events),
+    });
     if (this.sagaId === envelope.sagaId) {
       const { input, deadline, parent } = envelope;
       const started = SagaStarted({
@@ -142,29 +134,10 @@ export class SagaRun implements SagaControl {
     }
     // Completed children waited for this saga's verdict: it completed, so they are done.
     for (const [, child] of this.children) {
-      if (outcome.status === 'COMPLETED' && child.status === 'COMPLETED') await this.session.send(child.childId, { verdict: 'release' }, PARENT_TOPIC);
+      if (outcome.status === 'COMPLETED' && child.status === 'COMPLETED') await releaseChild(this.session, child.childId);
     }
-    return this.envelope.parent ? this.reportToParent(this.envelope.parent.sagaId, this.envelope.parent.step, outcome) : outcome;
-  }
-
-  /**
-   * A child saga tells its parent how it ended. Completed, it then waits for
-   * the parent's verdict: released when the parent completes, compensated
-   * (with its own compensations) when the parent compensates.
-   */
-  private async reportToParent(parentId: string, step: string, outcome: SagaOutcome): Promise<SagaOutcome> {
-    const report: ChildReport = outcome.status === 'COMPLETED' ? { status: 'COMPLETED', output: outcome.output } : { status: 'COMPENSATED', reason: outcome.reason };
-    await this.session.send(parentId, report, childTopic(step));
-    if (outcome.status !== 'COMPLETED') return outcome;
-    for (;;) {
-      const verdict = await this.session.recv<ParentVerdict>(PARENT_TOPIC, Date.now() + LONG_WAIT_MS);
-      if (verdict?.verdict === 'release') return outcome;
-      if (verdict?.verdict === 'compensate') {
-        await this.compensate('parent_compensating', verdict.reason);
-        await this.session.send(parentId, { status: 'COMPENSATED', reason: verdict.reason }, undoneTopic(step));
-        return { status: 'COMPENSATED', reason: verdict.reason };
-      }
-    }
+    const { parent } = this.envelope;
+    return parent ? reportToParent(this.session, parent, outcome, (reason) => this.compensate('parent_compensating', reason)) : outcome;
   }
 
   async step<R>(name: string, definition: StepDefinition<R>): Promise<R> {
@@ -192,39 +165,14 @@ export class SagaRun implements SagaControl {
         continue;
       }
       await this.record('ForwardRecoveryFailed', [ForwardRecoveryFailed({ step: name, error: outcome.error, rounds: round })]);
-      const msg = await this.waitForOperator(['retry']);
+      const msg = await this.waits.operator(['retry']);
       await this.record('OperatorRetried', [OperatorRetried({ step: name, actor: msg.actor, reason: msg.reason })]);
       round = 0;
     }
   }
 
-  async awaitApproval(reason: string, timeoutSeconds: number): Promise<void> {
-    const owed = this.takeOwed();
-    const waiting = await this.session.transaction('SagaAwaitingApproval', (client, commandId) =>
-      this.executor.startWait(client, {
-        sagaId: this.sagaId,
-        commandId,
-        guard: this.guard(),
-        owed,
-        timeoutMs: timeoutSeconds * 1000,
-        event: (timeoutAt) => SagaAwaitingApproval({ reason, timeoutAt }),
-      }),
-    );
-    if (waiting.kind === 'interrupted') throw new Abort(waiting.cause, waiting.reason);
-    for (;;) {
-      const msg = await this.mailbox.next(waiting.timeoutAt);
-      if (msg === null) {
-        if (waiting.byDeadline) throw new Abort('deadline', `saga deadline ${new Date(waiting.timeoutAt).toISOString()} passed awaiting approval`);
-        throw new Abort('approval_timeout', `no approval within ${timeoutSeconds}s`);
-      }
-      if (msg.action === 'approve') {
-        await this.record('SagaApproved', [SagaApproved({ actor: msg.actor, reason: msg.reason })]);
-        return;
-      }
-      if (msg.action === 'reject') throw new Abort('rejected', `rejected by ${msg.actor}${msg.reason ? `: ${msg.reason}` : ''}`);
-      if (msg.action === 'cancel') throw new Abort('cancelled', `cancelled by ${msg.actor}${msg.reason ? `: ${msg.reason}` : ''}`);
-      // Anything else (a stale message) does not apply while awaiting approval.
-    }
+  awaitApproval(reason: string, timeoutSeconds: number): Promise<void> {
+    return this.waits.approval(reason, timeoutSeconds);
   }
 
   async parallel<B extends Record<string, StepDefinition<any>>>(group: string, branches: B): Promise<BranchResults<B>> {
@@ -252,8 +200,7 @@ export class SagaRun implements SagaControl {
     this.compensations.push({ step: name, compensation, child: childId });
     const startedAt = this.now();
     await this.session.startChild(() => this.starter.start(saga.type, childId, saga.input, { sagaId: this.sagaId, step: name }));
-    let report: ChildReport | null = null;
-    while (!report) report = await this.session.recv<ChildReport>(childTopic(name), Date.now() + LONG_WAIT_MS);
+    const report = await childOutcome(this.session, name);
     this.children.set(name, { childId, status: report.status });
     const timing = { ...startedAt, durationMs: Date.now() - Date.parse(startedAt.startedAt) };
     const called: CallOutcome =
@@ -267,36 +214,12 @@ export class SagaRun implements SagaControl {
     return outcome.output as O;
   }
 
-  async sleep(ms: number): Promise<void> {
-    await this.wait(undefined, ms);
+  sleep(ms: number): Promise<void> {
+    return this.waits.sleep(ms);
   }
 
-  async waitForSignal<P = unknown>(name: string, timeoutSeconds: number): Promise<P | undefined> {
-    const kept = this.mailbox.take(name);
-    if (kept) {
-      this.owed.push(SagaWaitEnded({ signal: name, timedOut: false }));
-      return kept.payload as P;
-    }
-    return (await this.wait(name, timeoutSeconds * 1000))?.payload as P | undefined;
-  }
-
-  /** A durable wait for a signal or a timer; an operator's cancel ends it (before the pivot). */
-  private async wait(signal: string | undefined, ms: number): Promise<ControlMessage | undefined> {
-    const owed = this.takeOwed();
-    const guard = this.pivoted ? undefined : this.guard();
-    const waiting = await this.session.transaction(signal ? `wait ${signal}` : 'sleep', (client, commandId) =>
-      this.executor.startWait(client, { sagaId: this.sagaId, commandId, guard, owed, timeoutMs: ms, event: (until) => SagaWaiting({ signal, until }) }),
-    );
-    if (waiting.kind === 'interrupted') throw new Abort(waiting.cause, waiting.reason);
-    for (;;) {
-      const msg = await this.mailbox.next(waiting.timeoutAt, signal);
-      if (msg === null && waiting.byDeadline) throw new Abort('deadline', `saga deadline ${new Date(waiting.timeoutAt).toISOString()} passed while waiting`);
-      if (msg === null || msg.action === 'signal') {
-        this.owed.push(SagaWaitEnded({ signal, timedOut: msg === null }));
-        return msg ?? undefined;
-      }
-      if (msg.action === 'cancel' && guard) throw new Abort('cancelled', `cancelled by ${msg.actor}${msg.reason ? `: ${msg.reason}` : ''}`);
-    }
+  waitForSignal<P = unknown>(name: string, timeoutSeconds: number): Promise<P | undefined> {
+    return this.waits.signal<P>(name, timeoutSeconds);
   }
 
   /** One forward attempt of a step: enter (a pivot), call, commit. */
@@ -383,7 +306,7 @@ export class SagaRun implements SagaControl {
         }
         // Never report "compensated" over a failed undo: park, visibly, for an operator.
         await this.record('CompensationStuck', [CompensationStuck({ step, compensation: compensation.name, error: outcome.error, rounds: round })]);
-        const msg = await this.waitForOperator(['retry', 'resolve']);
+        const msg = await this.waits.operator(['retry', 'resolve']);
         if (msg.action === 'resolve') {
           resolved.push(step);
           const resolution = CompensationResolved({ step, compensation: compensation.name, actor: msg.actor, reason: msg.reason ?? '' });
@@ -407,9 +330,7 @@ export class SagaRun implements SagaControl {
     const startedAt = this.now();
     const completed = child?.status === 'COMPLETED';
     if (child && completed) {
-      await this.session.send(child.childId, { verdict: 'compensate', reason } satisfies ParentVerdict, PARENT_TOPIC);
-      let done: ChildReport | null = null;
-      while (!done) done = await this.session.recv<ChildReport>(undoneTopic(step), Date.now() + LONG_WAIT_MS);
+      await compensateChild(this.session, child.childId, step, reason);
       child.status = 'COMPENSATED';
     }
     const timing = { ...startedAt, durationMs: Date.now() - Date.parse(startedAt.startedAt) };
@@ -492,13 +413,6 @@ export class SagaRun implements SagaControl {
 
   private commitWork(client: PoolClient, commandId: string, plan: Plan, beforeCommit?: CommitPlan['beforeCommit']) {
     return this.executor.commit(client, { ...plan, sagaId: this.sagaId, commandId, beforeCommit });
-  }
-
-  private async waitForOperator(actions: ControlMessage['action'][]): Promise<ControlMessage> {
-    for (;;) {
-      const msg = await this.mailbox.next(Date.now() + LONG_WAIT_MS);
-      if (msg && actions.includes(msg.action)) return msg;
-    }
   }
 
   /** An engine transition in its own transaction; with a guard, only if no cancel or deadline stops it. */
