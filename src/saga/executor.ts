@@ -35,9 +35,7 @@ export type Interrupted = { kind: 'interrupted'; cause: 'cancelled' | 'deadline'
 export type Failed = { kind: 'failed'; error: ErrorInfo; attempts: number };
 
 export type StepOutcome = { kind: 'ok'; output?: unknown; nothingToUndo?: boolean; completed?: boolean } | Failed | Interrupted;
-/** `stopped`: a parallel branch told to stop (another failed) before its first attempt: nothing happened. */
-export type Stopped = { kind: 'stopped' };
-export type CallOutcome = { kind: 'ok'; result: unknown; timing: Timing } | (Failed & { timing: Timing }) | Interrupted | Stopped;
+export type CallOutcome = { kind: 'ok'; result: unknown; timing: Timing } | (Failed & { timing: Timing }) | Interrupted;
 
 export interface Timing {
   attempts: number;
@@ -128,9 +126,12 @@ export class StepExecutor {
 
   /**
    * Runs inside a DBOS step. Retries transient failures; a business failure is
-   * final at once. `stop` (parallel branches) is asked before every attempt:
-   * a branch stops once a sibling failed, rather than make an effect that
-   * would only be undone. After an attempt, it may have had an effect.
+   * final at once. `stop` (parallel branches) is asked before every retry: a
+   * branch stops retrying once a sibling failed, and is undone like a failed
+   * step (an attempt that failed may still have had its effect). The first
+   * attempt is always made: after a crash this step runs again with no record
+   * of what the run before it did, and only the call itself (its idempotency
+   * key) can tell the effect that run may have made.
    */
   async call(label: { sagaId: string; step: string }, work: () => Promise<unknown>, guard?: Guard, stop?: () => boolean): Promise<CallOutcome> {
     const { retry, log, store } = this.deps;
@@ -142,11 +143,7 @@ export class StepExecutor {
     const timing = (attempts: number): Timing => ({ attempts, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started });
     let lastError: ErrorInfo | undefined;
     for (let attempts = 1; ; attempts++) {
-      if (stop?.()) {
-        // An attempt that failed transiently may still have had its effect: that branch is undone like a failed one.
-        if (!lastError) return { kind: 'stopped' };
-        return { kind: 'failed', error: lastError, attempts: attempts - 1, timing: timing(attempts - 1) };
-      }
+      if (lastError && stop?.()) return { kind: 'failed', error: lastError, attempts: attempts - 1, timing: timing(attempts - 1) };
       try {
         return { kind: 'ok', result: await work(), timing: timing(attempts) };
       } catch (err) {

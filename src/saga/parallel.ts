@@ -30,7 +30,9 @@ export type BranchesOutcome =
  *   1. calls   every branch's call at once, invoked in the branches' order
  *              (DBOS numbers operations as they start: the order makes a
  *              replay deterministic). A call that fails, or finds the saga
- *              cancelled, stops the branches that have not begun an attempt.
+ *              cancelled, stops its siblings' retries (each makes its first
+ *              attempt: after a crash, only the call can tell what the run
+ *              before did), and a branch without a call from committing.
  *   2. intent  the compensations of every branch that did (or may have done)
  *              its work are registered, in the order the calls finished, so
  *              the latest to finish is undone first.
@@ -77,7 +79,7 @@ export async function runBranches(host: BranchHost, group: string, branches: Rec
     const compensation = branches[n].compensation;
     if (compensation) host.registerCompensation(n, compensation);
   }
-  const first = withCall.find((n) => !['ok', 'stopped'].includes(called.get(n)!.kind));
+  const first = withCall.find((n) => called.get(n)!.kind !== 'ok');
   const why = (o: CallOutcome | undefined) => (o?.kind === 'interrupted' ? o.reason : `${first} did not succeed`);
   const stopped = names.filter((n) => !didWork(n));
   host.owe(...stopped.map((step) => BranchStopped({ group, step, reason: why(first ? called.get(first) : undefined) })));

@@ -77,19 +77,20 @@ test('SIGKILL with the three reservations in flight: after the restart the trip 
   expect(await paymentLedgerOf(db.pool, tripId)).toMatchObject({ authorizations: { count: 1 }, captures: { count: 1 }, openAuthorizations: 0 });
 });
 
-test('SIGKILL while the flight and the hotel are in flight and the car was refused: after the restart whatever was reserved is released, once, and nothing is charged', async () => {
+test('SIGKILL while the flight and the hotel are in flight and the car was refused: after the restart both are reserved and released, once, and nothing is charged', async () => {
   const tripId = await book('travel-crash-refused', slowTravelBody({ car: car(TravelScenarios.SOLD_OUT) }));
   await until('the three reservations to reach the supplier', async () => (await reservationsArrived(db.pool, tripId)) === 3, 30_000);
   await server!.kill();
   server = await boot();
   expect(await ended('travel-crash-refused')).toBe('SagaCompensated');
-  // The supplier runs in the killed process: a reservation it had not made yet died with it, and
-  // after the restart the branch may be stopped (the car's refusal is checkpointed) rather than
-  // tried again. Either way, whatever was reserved is released, once.
-  const books = await travelLedgerOf(db.pool, tripId);
-  for (const kind of ['flight', 'hotel'] as const) {
-    expect({ kind, reserved: books.reserved[kind] <= 1, released: books.cancelled[kind] === books.reserved[kind] }).toEqual({ kind, reserved: true, released: true });
-  }
-  expect(books).toMatchObject({ reserved: { car: 0 }, cancelled: { car: 0 }, itineraries: 0 });
+  // The supplier ran in the killed process, so the two reservations died unmade; after the
+  // restart each branch makes its call again (only the call can tell what the run before did),
+  // and what it reserves is released, once.
+  expect(await travelLedgerOf(db.pool, tripId)).toEqual({
+    tripId,
+    reserved: { flight: 1, hotel: 1, car: 0 },
+    cancelled: { flight: 1, hotel: 1, car: 0 },
+    itineraries: 0,
+  });
   expect(await paymentLedgerOf(db.pool, tripId)).toMatchObject({ authorizations: { count: 0 }, captures: { count: 0 } });
 });

@@ -97,13 +97,10 @@ test('SIGKILL while branches are in flight and one of them fails: after the rest
   expect(await ended(id)).toBe('SagaCompensated');
   const effects = await world.effects(id);
   // Every effect made was undone, each once (the toy provider keys effects by idempotency key).
-  // y was in flight: its effect may have died with the process, and after the restart (z's
-  // refusal checkpointed) y may be stopped instead of tried again; either way nothing of it is left.
+  // y was in flight: its effect died with the process; after the restart y makes its call again.
   for (const done of effects.filter((e) => !e.startsWith('undo-'))) expect(effects).toContain(`undo-${done}`);
-  expect(effects).toEqual(expect.arrayContaining(['a', 'x', 'undo-x', 'undo-a']));
-  const steps = (await stepEvents(id)).filter((e) => e.startsWith('Step'));
-  expect(steps.filter((e) => e !== 'StepSucceeded:y')).toEqual(['StepSucceeded:a', 'StepSucceeded:x', 'StepFailed:z']);
-  expect(steps.includes('StepSucceeded:y')).toBe(effects.includes('y'));
+  expect(effects.filter((e) => e.startsWith('undo-')).sort()).toEqual(['undo-a', 'undo-x', 'undo-y']);
+  expect((await stepEvents(id)).filter((e) => e.startsWith('Step'))).toEqual(['StepSucceeded:a', 'StepSucceeded:x', 'StepSucceeded:y', 'StepFailed:z']);
 });
 
 test('SIGKILL while a child saga runs, and again while the parent compensates it: both end compensated, every effect undone once', async () => {
