@@ -14,10 +14,18 @@ beforeAll(async () => {
 });
 afterAll(() => db.drop());
 
-/** The production mechanism (src/consumers/) following the feed for one collecting consumer. */
+/**
+ * The production mechanism (src/consumers/) following the feed for one
+ * collecting consumer. `reads()` counts its reads of the feed: the positive
+ * signal that it looked, for a test that checks it found nothing yet.
+ */
 async function follow(category: string, options: { pollMs: number; notifier?: AppendNotifier }) {
   const consumer = collector(`collect-${category}`, category);
-  const consumers = new Consumers(db.pool, store, {
+  let reads = 0;
+  // The real store, its feed reads counted on the way through.
+  const observed: EventStore = Object.create(store);
+  observed.readAll = (...args) => (reads++, store.readAll(...args));
+  const consumers = new Consumers(db.pool, observed, {
     owner: `feed-test-${category}`,
     consumers: [consumer],
     notifier: options.notifier,
@@ -27,7 +35,7 @@ async function follow(category: string, options: { pollMs: number; notifier?: Ap
     coalesceMs: 0,
   });
   await consumers.start();
-  return { delivered: consumer.delivered, stop: () => consumers.stop() };
+  return { delivered: consumer.delivered, reads: () => reads, stop: () => consumers.stop() };
 }
 
 const until = async (check: () => boolean, ms = 5000) => {
@@ -53,8 +61,9 @@ test('a consumer never passes a transaction that commits late, and delivers it o
     // Others append and commit meanwhile.
     await store.append('late-b', [Added({ amount: 3 })]);
     await store.append('late-c', [Added({ amount: 4 })]);
-    await new Promise((r) => setTimeout(r, 300));
-    // b and c committed, but are behind the open transaction: not delivered yet.
+    // b and c committed, but are behind the open transaction: the consumer reads the feed twice more and still gets nothing.
+    const seen = sub.reads();
+    await until(() => sub.reads() >= seen + 2);
     expect(delivered.map((e) => e.streamId)).toEqual(['late-a']);
 
     await slow.query('COMMIT');
@@ -130,7 +139,7 @@ test('NOTIFY wakes a consumer long before its poll interval', async () => {
   const sub = await follow('wake', { pollMs: 60_000, notifier });
   const { delivered } = sub;
   try {
-    await new Promise((r) => setTimeout(r, 100)); // first (empty) poll done, now waiting
+    await until(() => sub.reads() >= 1); // first (empty) read done, now waiting a minute
     await store.append('wake-1', [Added({ amount: 1 })]);
     await until(() => delivered.length === 1, 3000);
   } finally {
@@ -146,11 +155,13 @@ test('an announced append held back by an older open transaction is picked up so
   const { delivered } = sub;
   const blocker = await db.pool.connect();
   try {
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => sub.reads() >= 1); // first (empty) read done, now waiting a minute
     await blocker.query('BEGIN');
     await blocker.query('SELECT pg_current_xact_id()'); // an older transaction, still open
+    const seen = sub.reads();
     await store.append('held-1', [Added({ amount: 1 })]); // announced, but not readable yet
-    await new Promise((r) => setTimeout(r, 200));
+    // The announcement woke it: it read, and found nothing it may deliver.
+    await until(() => sub.reads() > seen, 3000);
     expect(delivered).toHaveLength(0);
     await blocker.query('COMMIT');
     await until(() => delivered.length === 1, 3000);
