@@ -21,10 +21,13 @@ export interface PlacedOrder {
 
 export type Check = [name: string, ok: boolean, detail?: unknown];
 
-/** How the saga ended, from its own stream; undefined while it runs. */
+/**
+ * How the saga ended, from its own stream; undefined while it runs. The latest
+ * end counts: a completed child saga is compensated when its parent is.
+ */
 export async function sagaEnd(db: pg.Pool, sagaId: string): Promise<'COMPLETED' | 'COMPENSATED' | undefined> {
   const { rows } = await db.query<{ type: string }>(
-    `SELECT type FROM events WHERE stream_id = $1 AND type IN ('SagaCompleted', 'SagaCompensated') LIMIT 1`,
+    `SELECT type FROM events WHERE stream_id = $1 AND type IN ('SagaCompleted', 'SagaCompensated') ORDER BY stream_position DESC LIMIT 1`,
     [`saga-${sagaId}`],
   );
   return rows[0] ? (rows[0].type === 'SagaCompleted' ? 'COMPLETED' : 'COMPENSATED') : undefined;

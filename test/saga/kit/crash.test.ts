@@ -1,6 +1,8 @@
+import { sagaEnd } from '../../../scripts/invariants';
 import { freePort, startServer, type ServerProcess } from '../../../scripts/server-process';
 import { ADMIN_TOKEN } from '../../support/app';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
+import { until } from '../../support/until';
 import { ToyWorld, type Op } from './toys';
 
 /**
@@ -45,26 +47,8 @@ async function start(id: string, script: Op[]): Promise<void> {
   expect(res.status).toBe(202);
 }
 
-async function ended(sagaId: string, timeoutMs = 60_000): Promise<string> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const { rows } = await db.pool.query<{ type: string }>(
-      `SELECT type FROM events WHERE stream_id = $1 AND type IN ('SagaCompleted', 'SagaCompensated') ORDER BY global_position DESC LIMIT 1`,
-      [`saga-${sagaId}`],
-    );
-    if (rows[0]) return rows[0].type;
-    if (Date.now() > end) throw new Error(`saga ${sagaId} did not end`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** How the saga ended, once it has (from its stream: the server may be down). */
+const ended = (sagaId: string) => until(`saga ${sagaId} to end`, () => sagaEnd(db.pool, sagaId), 60_000);
 
 const calls = async (sagaId: string, action: string) => (await world.calls(sagaId)).filter((c) => c === `${sagaId}:${action}`).length;
 
@@ -80,10 +64,10 @@ test('SIGKILL while three branches are in flight: after the restart each branch 
   server = await boot();
   const id = 'crash-par-ok';
   await start(id, [{ step: 'a' }, { parallel: 'trio', branches: { x: { delayMs: 1500 }, y: { delayMs: 1500 }, z: { delayMs: 1500 } } }, { step: 'b' }]);
-  await until(async () => (await calls(id, 'x')) + (await calls(id, 'y')) + (await calls(id, 'z')) === 3);
+  await until('the three branches to be called', async () => (await calls(id, 'x')) + (await calls(id, 'y')) + (await calls(id, 'z')) === 3, 30_000);
   await server.kill();
   server = await boot();
-  expect(await ended(id)).toBe('SagaCompleted');
+  expect(await ended(id)).toBe('COMPLETED');
   expect((await world.effects(id)).sort()).toEqual(['a', 'b', 'x', 'y', 'z']);
   expect(await stepEvents(id)).toEqual(['StepSucceeded:a', 'StepSucceeded:x', 'StepSucceeded:y', 'StepSucceeded:z', 'StepSucceeded:b']);
 });
@@ -91,10 +75,10 @@ test('SIGKILL while three branches are in flight: after the restart each branch 
 test('SIGKILL while branches are in flight and one of them fails: after the restart the others are undone, once', async () => {
   const id = 'crash-par-fail';
   await start(id, [{ step: 'a' }, { parallel: 'trio', branches: { x: { delayMs: 200 }, y: { delayMs: 1500 }, z: { delayMs: 600, fail: 'business' } } }]);
-  await until(async () => (await calls(id, 'z')) === 1 && (await world.effects(id)).includes('x'));
+  await until('z to be called and x done', async () => (await calls(id, 'z')) === 1 && (await world.effects(id)).includes('x'), 30_000);
   await server!.kill();
   server = await boot();
-  expect(await ended(id)).toBe('SagaCompensated');
+  expect(await ended(id)).toBe('COMPENSATED');
   const effects = await world.effects(id);
   // Every effect made was undone, each once (the toy provider keys effects by idempotency key).
   // y was in flight: its effect died with the process; after the restart y makes its call again.
@@ -107,14 +91,14 @@ test('SIGKILL while a child saga runs, and again while the parent compensates it
   const id = 'crash-child';
   const childId = `${id}.kid`;
   await start(id, [{ step: 'a' }, { child: 'kid', script: [{ step: 'k1' }, { step: 'k2', delayMs: 1500 }] }, { step: 'b', delayMs: 1500, fail: 'business' }]);
-  await until(async () => (await calls(childId, 'k2')) === 1);
+  await until('the child to call k2', async () => (await calls(childId, 'k2')) === 1, 30_000);
   await server!.kill();
   server = await boot();
-  await until(async () => (await calls(id, 'b')) >= 1);
+  await until('the parent to call b', async () => (await calls(id, 'b')) >= 1, 30_000);
   await server.kill();
   server = await boot();
-  expect(await ended(id)).toBe('SagaCompensated');
-  expect(await ended(childId)).toBe('SagaCompensated');
+  expect(await ended(id)).toBe('COMPENSATED');
+  expect(await ended(childId)).toBe('COMPENSATED');
   expect(await world.effects(childId)).toEqual(['k1', 'k2', 'undo-k2', 'undo-k1']);
   expect(await world.effects(id)).toEqual(['a', 'undo-a']);
   expect(await stepEvents(childId)).toEqual(['StepSucceeded:k1', 'StepSucceeded:k2', 'CompensationSucceeded:k2', 'CompensationSucceeded:k1']);

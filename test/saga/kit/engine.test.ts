@@ -2,6 +2,7 @@ import { DBOS } from '@dbos-inc/dbos-sdk';
 import { http, startTestApp, type TestApp } from '../../support/app';
 import { createLogger } from '../../../src/log';
 import type { SagaStatus } from '../../../src/saga/state';
+import { until } from '../../support/until';
 import { toySagas, ToyWorld, type Op } from './toys';
 
 /**
@@ -79,7 +80,7 @@ describe('operators and time', () => {
   test('a cancel while the saga waits ends the wait and compensates', async () => {
     const id = await start([{ step: 'a' }, { signal: 'go', timeoutSeconds: 60 }, { step: 'b' }]);
     await app.engine.waitFor(id, ['RUNNING']);
-    await waitUntil(async () => (await app.engine.view(id))?.waiting?.signal === 'go');
+    await until('the saga to wait for go', async () => (await app.engine.view(id))?.waiting?.signal === 'go', 15_000);
     expect((await http(app, 'POST', `/sagas/${id}/cancel`, { token: true, body: { actor: 'op', reason: 'changed my mind' } })).status).toBe(202);
     const view = await app.engine.waitFor(id, ['COMPENSATED']);
     expect(view.compensationReason).toBe('cancelled by op: changed my mind');
@@ -103,7 +104,7 @@ describe('operators and time', () => {
 
   test('a signal sent before the saga waits for it is kept; its payload is the wait’s result', async () => {
     const id = await start([{ sleepMs: 500 }, { signal: 'go', timeoutSeconds: 30 }]);
-    await waitUntil(async () => (await app.engine.view(id))?.waiting !== undefined);
+    await until('the saga to wait', async () => (await app.engine.view(id))?.waiting !== undefined, 15_000);
     const sent = await http(app, 'POST', `/sagas/${id}/signals/go`, { token: true, body: { actor: 'svc', payload: { seat: '12A' } } });
     expect(sent.status).toBe(202);
     const view = await app.engine.waitFor(id, ['COMPLETED']);
@@ -175,7 +176,7 @@ describe('child sagas', () => {
     const child = await app.engine.view(childId);
     expect(child).toMatchObject({ status: 'COMPLETED', parent: { sagaId: id, step: 'kid' }, businessKey: `${id}.kid` });
     expect(await world.effects(childId)).toEqual(['k1', 'k2']);
-    await waitUntil(async () => (await DBOS.getWorkflowStatus(childId))?.status === 'SUCCESS');
+    await until('the child workflow to end', async () => (await DBOS.getWorkflowStatus(childId))?.status === 'SUCCESS', 15_000);
   });
 
   test('compensating the parent compensates its completed child, with the child’s own compensations, in the child’s stream', async () => {
@@ -210,7 +211,7 @@ describe('child sagas', () => {
   test('cancelling a parent that waits on its child cancels the child; both compensate', async () => {
     const id = await start([{ step: 'a' }, { child: 'kid', script: [{ step: 'k1' }, { signal: 'never', timeoutSeconds: 60 }] }]);
     const childId = `${id}.kid`;
-    await waitUntil(async () => (await app.engine.view(childId))?.waiting !== undefined);
+    await until('the child to wait', async () => (await app.engine.view(childId))?.waiting !== undefined, 15_000);
     expect((await http(app, 'POST', `/sagas/${id}/cancel`, { token: true, body: { actor: 'op' } })).status).toBe(202);
     expect((await app.engine.waitFor(childId, ['COMPENSATED'])).compensationReason).toMatch(/its parent .* was cancelled/);
     await app.engine.waitFor(id, ['COMPENSATED']);
@@ -226,12 +227,4 @@ test('no saga workflow of these tests ended in error', async () => {
 async function sagaOutput(id: string): Promise<unknown> {
   const events = await app.store.readStream(`saga-${id}`);
   return (events.find((e) => e.type === 'SagaCompleted')?.data as { output?: unknown }).output;
-}
-
-async function waitUntil(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
