@@ -162,7 +162,7 @@ export async function startApp(config: Config, log: Logger, options: StartOption
   });
   await fleet.start();
   metrics.useFleet(() => fleet.snapshot());
-  const notifier = new AppendNotifier(db.url);
+  const notifier = new AppendNotifier(db.url, store);
   await notifier.start();
   // Event-driven flows (a return request starts the return saga) start sagas, so they run after DBOS launched.
   const reactions = { handler, log, startSaga: async (type: string, sagaId: string, input: unknown) => void (await engine.start(type, sagaId, input)) };
@@ -170,7 +170,8 @@ export async function startApp(config: Config, log: Logger, options: StartOption
   const broker = config.nats && new Broker(config.nats.url, log);
   const outbox = broker && config.nats ? [outboxConsumer(broker, { ...config.nats, onAcked: metrics.onOutboxAcked })] : [];
   // Every process runs every consumer; a lease per consumer keeps one at work at a time.
-  const consumers = new Consumers(db.pool, store, {
+  const consumerPool = createPool(db.url, config.consumerPoolSize);
+  const consumers = new Consumers(consumerPool, store, {
     owner: config.executorId,
     consumers: [...readModels().map(projectionConsumer), ...processManagers.map((pm) => processManagerConsumer(pm, reactions)), ...outbox],
     notifier,
@@ -219,6 +220,7 @@ export async function startApp(config: Config, log: Logger, options: StartOption
       await notifier.stop();
       // Every connection is back and closed before the database stops: none is cut under its user.
       await endWithin(dbosPool, 10_000, log);
+      await endWithin(consumerPool, 10_000, log);
       await db.close();
     },
   };

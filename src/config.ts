@@ -56,6 +56,8 @@ export const EnvSchema = z.object({
   MAX_RECOVERY_ATTEMPTS: int(1).default(10),
   /** After an append's wake-up, consumers wait this long so that appends close together share one round. */
   CONSUMER_COALESCE_MS: int(0).default(20),
+  /** The read side's own connections: its rounds never queue behind the sagas' queries. */
+  CONSUMER_POOL_SIZE: int(1).default(3),
   /** Unset: no outbox, no inbound. Set: both (README, "Talking to other services over NATS"). */
   NATS_URL: optionalString.pipe(z.url({ protocol: /^(nats|tls)$/ }).optional()),
   NATS_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'dot-separated tokens').default('saga'),
@@ -108,6 +110,7 @@ export interface Config {
   sagaDeadlineSeconds: number;
   simulateOutageAfterCapture: boolean;
   poolSize: number;
+  consumerPoolSize: number;
   /** Attempts of a step on transient failures, inside one round. */
   stepMaxAttempts: number;
   stepRetryBaseMs: number;
@@ -224,6 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = process.c
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     maxRecoveryAttempts: e.MAX_RECOVERY_ATTEMPTS,
     consumerCoalesceMs: e.CONSUMER_COALESCE_MS,
+    consumerPoolSize: e.CONSUMER_POOL_SIZE,
     nats: e.NATS_URL
       ? {
           url: e.NATS_URL,

@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from '../db/pool';
 import { inTransaction } from '../db/pool';
 import type { Checkpoint, Queryable } from '../eventstore';
-import type { ConsumerKind } from './consumer';
+import type { ConsumerKind, Write } from './consumer';
 
 /**
  * `consumer_checkpoints` (migrations/004, 010): one row per version of a
@@ -55,40 +55,62 @@ export class LeaseLostError extends Error {
   readonly code = 'LEASE_LOST';
 }
 
+export interface CheckpointMove {
+  name: string;
+  version: number;
+  fence: number;
+  from: Checkpoint;
+  to: Checkpoint;
+}
+
 /**
  * Advance several checkpoints in one statement, each only if this process
  * still holds its lease under the same fence and nobody moved it meanwhile
- * (compare-and-set), and renew those leases. Throws LeaseLostError when any
- * row was refused: inside a transaction, the caller's writes roll back with it.
+ * (compare-and-set), and renew those leases. `writes` (the consumers' rows)
+ * join the same statement, so they commit with the moves or not at all,
+ * without a transaction around them. Throws LeaseLostError when any move was
+ * refused; inside a caller's transaction, the caller's writes roll back too.
  */
-export async function advanceCheckpoints(
-  db: Queryable,
-  owner: string,
-  ttlMs: number,
-  moves: { name: string; version: number; fence: number; from: Checkpoint; to: Checkpoint }[],
-): Promise<void> {
-  if (moves.length === 0) return;
-  const { rowCount } = await db.query(
-    `UPDATE consumer_checkpoints c
+export async function advanceCheckpoints(db: Queryable, owner: string, ttlMs: number, moves: CheckpointMove[], writes: Write[] = []): Promise<void> {
+  if (moves.length === 0 && writes.length === 0) return;
+  const values: unknown[] = [
+    owner,
+    ttlMs,
+    moves.map((m) => m.name),
+    moves.map((m) => m.version),
+    moves.map((m) => m.fence),
+    moves.map((m) => m.from.txid),
+    moves.map((m) => m.from.position),
+    moves.map((m) => m.to.txid),
+    moves.map((m) => m.to.position),
+  ];
+  const move = `UPDATE consumer_checkpoints c
         SET txid = v.to_txid::xid8, position = v.to_position, updated_at = now(), lease_expires_at = now() + ${secs('$2')}
        FROM unnest($3::text[], $4::int[], $5::bigint[], $6::text[], $7::bigint[], $8::text[], $9::bigint[])
             AS v(name, version, fence, from_txid, from_position, to_txid, to_position)
       WHERE c.name = v.name AND c.version = v.version AND c.lease_owner = $1 AND c.lease_fence = v.fence
-        AND c.txid = v.from_txid::xid8 AND c.position = v.from_position`,
-    [
-      owner,
-      ttlMs,
-      moves.map((m) => m.name),
-      moves.map((m) => m.version),
-      moves.map((m) => m.fence),
-      moves.map((m) => m.from.txid),
-      moves.map((m) => m.from.position),
-      moves.map((m) => m.to.txid),
-      moves.map((m) => m.to.position),
-    ],
-  );
-  if (rowCount !== moves.length) throw new LeaseLostError(`${moves.length - (rowCount ?? 0)} of ${moves.length} consumer leases were lost`);
+        AND c.txid = v.from_txid::xid8 AND c.position = v.from_position`;
+  if (writes.length === 0) {
+    const { rowCount } = await db.query(move, values);
+    if (rowCount !== moves.length) throw new LeaseLostError(`${moves.length - (rowCount ?? 0)} of ${moves.length} consumer leases were lost`);
+    return;
+  }
+  const ctes = writes.map((w, i) => {
+    const offset = values.length;
+    values.push(...w.values);
+    return `w${i} AS (${w.text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`)})`;
+  });
+  values.push(moves.length);
+  try {
+    await db.query(`WITH ${ctes.join(',\n')},\nmoved AS (${move} RETURNING 1)\nSELECT consumer_moves_applied((SELECT count(*) FROM moved), $${values.length})`, values);
+  } catch (err) {
+    if ((err as { code?: string }).code === LEASE_LOST) throw new LeaseLostError((err as Error).message);
+    throw err;
+  }
 }
+
+/** What consumer_moves_applied (migrations/011) raises. */
+const LEASE_LOST = 'CL409';
 
 /** Graceful stop: hand the leases over at once instead of after their expiry. */
 export async function releaseLeases(db: Queryable, owner: string, names: string[]): Promise<void> {
@@ -98,9 +120,14 @@ export async function releaseLeases(db: Queryable, owner: string, names: string[
   ]);
 }
 
-/** Lock a version's row until the transaction ends (replays take turns with the consumer's batches). */
-export async function lockVersion(tx: PoolClient, name: string, version: number): Promise<void> {
-  await tx.query(`SELECT 1 FROM consumer_checkpoints WHERE name = $1 AND version = $2 FOR UPDATE`, [name, version]);
+/**
+ * Raise a version's fence (keeping its owner), locking its row until the
+ * transaction ends. A replay does this before it writes the consumer's rows:
+ * the owner's round that read those rows earlier has its move refused, so it
+ * rolls back and reads them again, and the owner drops its cached rows.
+ */
+export async function raiseFence(tx: PoolClient, name: string, version: number): Promise<void> {
+  await tx.query(`UPDATE consumer_checkpoints SET lease_fence = lease_fence + 1 WHERE name = $1 AND version = $2`, [name, version]);
 }
 
 export interface VersionInfo {

@@ -1,13 +1,31 @@
-import type { PoolClient } from '../db/pool';
 import { feedOrder, type Checkpoint, type Queryable, type RecordedEvent } from '../eventstore';
+import type { RowCache } from './row-cache';
 
 export type ConsumerKind = 'projection' | 'process-manager' | 'outbox';
+
+/**
+ * One INSERT, UPDATE or DELETE that commits together with the checkpoint's
+ * move. `$n` in `text` numbers its own `values` (the mechanism renumbers them
+ * when it joins a round's writes into one statement, so no other `$` may
+ * appear in it). The writes of a round run in one statement: they all see the
+ * rows as they were before it, and two of them must not touch the same row.
+ */
+export interface Write {
+  text: string;
+  values: unknown[];
+}
 
 export interface HandleContext {
   /** The consumer's version (projections build a new one beside the live one on rebuild). */
   version: number;
-  /** Set for 'transaction' delivery: the transaction that also advances the checkpoint. */
-  tx?: PoolClient;
+  /**
+   * 'transaction' delivery: where to read the consumer's own rows. They are
+   * committed, and nobody else writes them while this process holds the
+   * lease (a replay raises the fence, which refuses this round's writes).
+   */
+  db?: Queryable;
+  /** 'transaction' delivery: rows kept from earlier batches while the lease holds. */
+  cache?: RowCache;
 }
 
 /**
@@ -25,16 +43,19 @@ export interface Consumer {
    */
   readonly rulesVersion: number;
   /**
-   * 'transaction': what `handle` writes through `ctx.tx` commits with the
-   * checkpoint, so each event takes effect once.
+   * 'transaction': `handle` returns writes, which commit with the checkpoint
+   * in one statement, so each event takes effect once.
    * 'effect': `handle` acts elsewhere (DBOS, a broker) before the checkpoint
    * commits, so an event may be handled again after a crash: idempotent only.
    */
   readonly delivery: 'transaction' | 'effect';
   /** Events it takes; the others only move its checkpoint. */
   wants(event: RecordedEvent): boolean;
-  /** May throw: the batch is retried, then its events one by one, and one that still fails is parked. */
-  handle(events: RecordedEvent[], ctx: HandleContext): Promise<void>;
+  /**
+   * May throw: the batch is retried, then its events one by one, and one that
+   * still fails is parked. 'transaction' delivery returns its writes.
+   */
+  handle(events: RecordedEvent[], ctx: HandleContext): Promise<Write[] | void>;
   /**
    * Its failures are the outside world's (a broker that is down): retried with
    * backoff for as long as it takes, never parked, so nothing is skipped.

@@ -1,7 +1,7 @@
 import type { Pool } from '../db/pool';
 import { inTransaction } from '../db/pool';
 import type { EventStore, Queryable, RecordedEvent } from '../eventstore';
-import { lockVersion } from './checkpoints';
+import { raiseFence } from './checkpoints';
 import type { Consumer } from './consumer';
 
 /**
@@ -84,7 +84,8 @@ export interface ReplayResult {
 
 /**
  * Handle a parked event again, for each version that parked it, under the
- * version's row lock (so never concurrently with its batches). The checkpoint
+ * version's row lock and a raised fence (so never interleaved with its
+ * batches: one that read before the replay has its move refused). The checkpoint
  * does not move: the event is handled where the consumer is now. A failure
  * leaves it parked with the new error and one more attempt.
  * Returns an empty list when nothing is parked at that position.
@@ -95,7 +96,7 @@ export async function replayDeadLetter(pool: Pool, store: EventStore, consumer: 
   const results: ReplayResult[] = [];
   for (const version of versions) {
     const result = await inTransaction(pool, async (tx): Promise<ReplayResult | undefined> => {
-      await lockVersion(tx, consumer.name, version);
+      await raiseFence(tx, consumer.name, version);
       const key = [consumer.name, version, position];
       const { rowCount } = await tx.query(
         `SELECT 1 FROM consumer_dead_letters WHERE consumer = $1 AND version = $2 AND global_position = $3 AND replayed_at IS NULL FOR UPDATE`,
@@ -106,7 +107,8 @@ export async function replayDeadLetter(pool: Pool, store: EventStore, consumer: 
       try {
         // Reading decodes strictly: an event that still cannot be decoded fails here.
         const events = await store.readPositions([position], tx);
-        await consumer.handle(events, consumer.delivery === 'transaction' ? { version, tx } : { version });
+        const writes = await consumer.handle(events, consumer.delivery === 'transaction' ? { version, db: tx } : { version });
+        for (const write of writes ?? []) await tx.query(write.text, write.values);
         await tx.query(
           `UPDATE consumer_dead_letters SET replayed_at = now(), last_attempt_at = now(), attempts = attempts + 1
             WHERE consumer = $1 AND version = $2 AND global_position = $3`,

@@ -10,7 +10,7 @@ export class FeedReader {
   /** Reads sent to the database (tests and the bench compare it with the consumers served). */
   reads = 0;
 
-  constructor(private readonly store: EventStore) {}
+  constructor(private readonly store: EventStore, private readonly pool?: Queryable) {}
 
   /**
    * `db`: a transaction of the caller's (its round's). What it reads is
@@ -21,7 +21,7 @@ export class FeedReader {
     const pending = this.inFlight.get(key);
     if (pending) return pending;
     this.reads++;
-    const read = this.store.readAll(after, limit, db).finally(() => this.inFlight.delete(key));
+    const read = this.store.readAll(after, limit, db ?? this.pool).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, read);
     return read;
   }

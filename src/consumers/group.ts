@@ -1,14 +1,15 @@
 import type { EventEmitter } from 'node:events';
-import type { Pool, PoolClient } from '../db/pool';
+import type { Pool } from '../db/pool';
 import { inTransaction } from '../db/pool';
 import type { AppendNotifier, Checkpoint, RecordedEvent } from '../eventstore';
 import type { Logger } from '../log';
 import { advanceCheckpoints, claimLeases, LeaseLostError, promoteToLive, releaseLeases, type OwnedVersion } from './checkpoints';
-import { checkpointOf, compareCheckpoints, type Consumer } from './consumer';
+import { checkpointOf, compareCheckpoints, type Consumer, type Write } from './consumer';
 import { parkEvent } from './dead-letters';
 import { nextFailure, type Failure } from './failure';
 import type { FeedReader } from './feed';
 import { PollLoop } from './poll-loop';
+import { RowCache } from './row-cache';
 
 export interface GroupOptions {
   /** Lease owner: the process's executor id (unique per process, stable across its restarts). */
@@ -41,6 +42,8 @@ export interface GroupDeps {
 interface Slot extends OwnedVersion {
   consumer: Consumer;
   failure?: Failure;
+  /** The consumer's rows as this lease wrote them; a new fence starts a new one. */
+  cache: RowCache;
 }
 
 /** A read and its commit; `settle` runs once the round's transaction committed. */
@@ -55,9 +58,9 @@ const keyOf = (s: { name: string; version: number }) => `${s.name}@${s.version}`
 /**
  * The consumers of one lane in one process, followed together: each round
  * reads the feed once from the lowest checkpoint and hands that batch to
- * every consumer it covers; their checkpoints advance in one statement, in
- * the transaction of the projections' writes. A round finds nothing → one
- * read, no transaction.
+ * every consumer it covers; their writes and their checkpoints' moves commit
+ * in one statement. A round finds nothing → one read. A round that applies a
+ * batch → one read, one write (plus a read of rows not cached yet).
  *
  * Ownership is a lease row per version (owner, expiry by the database clock,
  * fencing counter), claimed every third of its length. Correctness does not
@@ -70,8 +73,6 @@ export class ConsumerGroup {
   private claimedAt = 0;
   /** The furthest feed position this group has read: an append announced at or before it is no news. */
   private readUpTo?: Checkpoint;
-  /** An append was announced past readUpTo since the last round. */
-  private news = false;
   private readonly loop: PollLoop;
   private readonly byName: Map<string, Consumer>;
 
@@ -87,11 +88,7 @@ export class ConsumerGroup {
       minPollMs: options.minPollMs,
       maxPollMs: options.maxPollMs,
       coalesceMs: options.coalesceMs,
-      isNews: (at) => {
-        if (at && this.readUpTo && compareCheckpoints(at, this.readUpTo) <= 0) return false;
-        this.news = true;
-        return true;
-      },
+      isNews: (at) => !(at && this.readUpTo && compareCheckpoints(at, this.readUpTo) <= 0),
       onError: (err, failures) => deps.log.error({ err, consumers: [...this.byName.keys()], failures }, 'consumer round failed; retrying'),
     });
   }
@@ -117,9 +114,7 @@ export class ConsumerGroup {
   /** One round; returns more than 0 when another should follow at once (a full batch, a retry). */
   async tick(): Promise<number> {
     if (Date.now() - this.claimedAt >= this.options.leaseTtlMs / 3) await this.claim();
-    const news = this.news;
-    this.news = false;
-    let more = await this.serve(this.slots.filter((s) => !s.failure), news);
+    let more = await this.serve(this.slots.filter((s) => !s.failure));
     const now = Date.now();
     for (const slot of this.slots.filter((s) => s.failure && s.failure.nextAt <= now)) more += await this.retry(slot);
     return more;
@@ -129,30 +124,24 @@ export class ConsumerGroup {
     const consumers = this.consumers.map((c) => ({ name: c.name, rulesVersion: c.rulesVersion }));
     const owned = await claimLeases(this.deps.pool, this.options.owner, this.options.leaseTtlMs, consumers);
     const before = new Map(this.slots.map((s) => [keyOf(s), s]));
-    this.slots = owned.map((o) => ({ ...o, consumer: this.byName.get(o.name) as Consumer, failure: before.get(keyOf(o))?.failure }));
+    this.slots = owned.map((o) => {
+      const held = before.get(keyOf(o));
+      const cache = held && held.fence === o.fence ? held.cache : new RowCache();
+      return { ...o, consumer: this.byName.get(o.name) as Consumer, failure: held?.failure, cache };
+    });
     this.claimedAt = Date.now();
     const taken = this.slots.filter((s) => !before.has(keyOf(s))).map(keyOf);
     if (taken.length > 0) this.deps.log.info({ owner: this.options.owner, taken }, 'consumer leases taken');
   }
 
-  /**
-   * Healthy versions: one read per distinct position, one commit per read.
-   * After an announced append (`news`, so the read will most likely find
-   * something) the read opens the round's transaction; otherwise (polls,
-   * continuations) it goes alone first, so that finding nothing costs one
-   * statement.
-   */
-  private async serve(slots: Slot[], news: boolean): Promise<number> {
+  /** Healthy versions: one read per distinct position, one commit per read. */
+  private async serve(slots: Slot[]): Promise<number> {
     let pending = [...slots].sort((a, b) => compareCheckpoints(a.checkpoint, b.checkpoint));
     let more = 0;
-    for (let first = true; pending.length > 0; first = false) {
-      const withWrites = pending.some((s) => s.consumer.delivery === 'transaction');
+    while (pending.length > 0) {
       let round: Round = { served: [], reachedEnd: true, settle: [] };
       try {
-        round =
-          first && news && withWrites
-            ? await inTransaction(this.deps.pool, (tx) => this.round(pending, tx))
-            : await this.round(pending);
+        round = await this.round(pending);
         for (const settle of round.settle) await settle();
       } catch (err) {
         this.failed(pending, err);
@@ -165,9 +154,9 @@ export class ConsumerGroup {
   }
 
   /** Read after the lowest checkpoint and commit that batch for every version it covers. */
-  private async round(pending: Slot[], tx?: PoolClient): Promise<Round> {
+  private async round(pending: Slot[]): Promise<Round> {
     const { batchSize } = this.options;
-    const events = await this.deps.feed.read(pending[0].checkpoint, batchSize, tx);
+    const events = await this.deps.feed.read(pending[0].checkpoint, batchSize);
     // Fewer than asked for: the end of the feed as of now. Waiting for an empty
     // read instead could wait forever under steady writes (rebuild switch).
     const reachedEnd = events.length < batchSize;
@@ -177,8 +166,8 @@ export class ConsumerGroup {
     const served = events.length > 0 ? pending.filter((s) => compareCheckpoints(s.checkpoint, end) < 0) : [];
     const caughtUpRebuilds = reachedEnd ? pending.filter((s) => s.status === 'rebuilding' && !served.includes(s)) : [];
     const settle = [];
-    if (served.length > 0) settle.push(await this.commit(served, events, reachedEnd, undefined, tx));
-    if (caughtUpRebuilds.length > 0) settle.push(await this.commit(caughtUpRebuilds, [], true, undefined, tx));
+    if (served.length > 0) settle.push(await this.commit(served, events, reachedEnd));
+    if (caughtUpRebuilds.length > 0) settle.push(await this.commit(caughtUpRebuilds, [], true));
     return { served, reachedEnd, settle };
   }
 
@@ -188,6 +177,7 @@ export class ConsumerGroup {
       this.claimedAt = 0;
       return;
     }
+    for (const slot of slots) slot.cache.discard();
     const names = slots.map(keyOf);
     // Several consumers shared the batch: first find which one fails, each alone.
     if (slots.length > 1) this.deps.log.warn({ err, consumers: names }, 'consumer batch failed; retrying each consumer alone');
@@ -218,6 +208,7 @@ export class ConsumerGroup {
       slot.failure = f.oneByOne > 1 ? { attempts: 0, nextAt: 0, oneByOne: f.oneByOne - 1 } : undefined;
       return 1;
     } catch (err) {
+      slot.cache.discard();
       if (err instanceof LeaseLostError) this.failed([slot], err);
       else slot.failure = this.nextFailure(slot, f, err);
       return 0;
@@ -227,19 +218,12 @@ export class ConsumerGroup {
   /**
    * Hand `events` to each slot (those after its checkpoint) and advance every
    * checkpoint to the batch's end. Outside effects first, before anything is
-   * written (a transaction `open` for the round holds no transaction id yet, so
-   * it holds back no reader of the feed); then the projections' writes and the
-   * checkpoints in one transaction. `parkAttempts`: the last attempt at a
-   * single event; if it fails, it is parked and the checkpoint moves past it.
-   * Returns what to do once that transaction committed.
+   * written; then the consumers' writes and the moves, in one statement.
+   * `parkAttempts`: the last attempt at a single event; if it fails, it is
+   * parked and the checkpoint moves past it. That, and a rebuild's switch to
+   * live, take a transaction. Returns what to do once the writes committed.
    */
-  private async commit(
-    slots: Slot[],
-    events: RecordedEvent[],
-    reachedEnd: boolean,
-    parkAttempts?: number,
-    open?: PoolClient,
-  ): Promise<() => Promise<void>> {
+  private async commit(slots: Slot[], events: RecordedEvent[], reachedEnd: boolean, parkAttempts?: number): Promise<() => Promise<void>> {
     const { pool } = this.deps;
     const { owner, leaseTtlMs } = this.options;
     const work = slots.map((slot) => {
@@ -248,33 +232,38 @@ export class ConsumerGroup {
     });
     const to = events.length > 0 ? checkpointOf(events[events.length - 1]) : undefined;
     let parked: { slot: Slot; err: unknown } | undefined;
-    const attempt = async (slot: Slot, run: () => Promise<void>) => {
+    const attempt = async <T>(slot: Slot, run: () => Promise<T>): Promise<T | undefined> => {
       try {
-        await run();
+        return await run();
       } catch (err) {
         if (parkAttempts === undefined) throw err;
         parked = { slot, err };
+        return undefined;
       }
     };
     for (const { slot, wanted } of work) {
       if (slot.consumer.delivery === 'effect' && wanted.length > 0) await attempt(slot, () => slot.consumer.handle(wanted, { version: slot.version }));
     }
+    // Each consumer reads what it needs and says what to write; nothing is written yet.
+    const writing = work.filter(({ slot, wanted }) => slot.consumer.delivery === 'transaction' && wanted.length > 0);
+    const written = await Promise.all(
+      writing.map(({ slot, wanted }) => attempt(slot, async () => (await slot.consumer.handle(wanted, { version: slot.version, db: pool, cache: slot.cache })) ?? [])),
+    );
+    const writes: Write[] = written.flatMap((w) => w ?? []);
     const moves = to ? work.map(({ slot }) => ({ name: slot.name, version: slot.version, fence: slot.fence, from: slot.checkpoint, to })) : [];
     const promoting = reachedEnd ? slots.filter((s) => s.status === 'rebuilding') : [];
-    const writes = work.filter(({ slot, wanted }) => slot.consumer.delivery === 'transaction' && wanted.length > 0);
     const retired = new Map<Slot, number | undefined>();
-    if (writes.length === 0 && promoting.length === 0 && !parked) {
-      await advanceCheckpoints(open ?? pool, owner, leaseTtlMs, moves);
+    if (promoting.length === 0 && parkAttempts === undefined) {
+      await advanceCheckpoints(pool, owner, leaseTtlMs, moves, writes);
     } else {
-      const inTx = (fn: (tx: PoolClient) => Promise<void>) => (open ? fn(open) : inTransaction(pool, fn));
-      await inTx(async (tx) => {
-        for (const { slot, wanted } of writes) {
-          if (parkAttempts === undefined) await slot.consumer.handle(wanted, { version: slot.version, tx });
-          else {
-            await tx.query('SAVEPOINT handle');
-            await attempt(slot, () => slot.consumer.handle(wanted, { version: slot.version, tx }));
-            await tx.query(parked ? 'ROLLBACK TO SAVEPOINT handle' : 'RELEASE SAVEPOINT handle');
-          }
+      await inTransaction(pool, async (tx) => {
+        if (!parked && writes.length > 0) {
+          // The last attempt: a write that fails parks the event, and the checkpoint moves on.
+          await tx.query('SAVEPOINT writes');
+          await attempt(slots[0], async () => {
+            for (const write of writes) await tx.query(write.text, write.values);
+          });
+          await tx.query(parked ? 'ROLLBACK TO SAVEPOINT writes' : 'RELEASE SAVEPOINT writes');
         }
         if (parked) await parkEvent(tx, parked.slot.name, parked.slot.version, events[0], parked.err, parkAttempts as number);
         // Before the switch: the switch takes the retired version's lease away.
@@ -285,6 +274,8 @@ export class ConsumerGroup {
     return async () => {
       for (const slot of slots) {
         if (to) slot.checkpoint = to;
+        if (parked?.slot === slot) slot.cache.discard();
+        else slot.cache.commit();
         this.deps.advanced.emit(`advanced:${slot.name}`, slot.version);
       }
       if (parked) this.deps.log.warn({ consumer: keyOf(parked.slot), position: events[0].globalPosition }, 'consumer parked an event it could not handle');

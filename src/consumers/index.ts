@@ -5,3 +5,4 @@ export * from './feed';
 export * from './group';
 export * from './service';
 export * from './status';
+export * from './row-cache';

@@ -12,8 +12,10 @@ export interface PollLoopOptions {
   /** The longest pause between rounds when nothing happens. */
   maxPollMs: number;
   /**
-   * After a wake-up, wait this long before the round, so the appends of many
-   * concurrent writers are taken in one batch rather than one round each.
+   * After a wake-up from idle, wait this long before the round, so the appends
+   * of many concurrent writers are taken in one batch rather than one round
+   * each. Under steady appends there is no wait: what arrived during a round
+   * is the next round's batch.
    */
   coalesceMs?: number;
   /** Whether an append (its announced feed position, when known) is news; others do not wake the loop. */
@@ -70,7 +72,7 @@ export class PollLoop {
   }
 
   private async run(): Promise<void> {
-    const { minPollMs, maxPollMs } = this.options;
+    const { minPollMs, maxPollMs, coalesceMs } = this.options;
     let idleMs = maxPollMs;
     let failures = 0;
     while (this.running) {
@@ -89,19 +91,18 @@ export class PollLoop {
         await this.pause(Math.min(30_000, maxPollMs * 2 ** (failures - 1)), false);
         continue;
       }
+      // Woken during the round: appends keep coming, and what came during it is the next batch; go at once.
+      if (this.wokenDuringTick) continue;
       const woken = await this.pause(idleMs, true);
       idleMs = woken ? minPollMs : Math.min(idleMs * 2, maxPollMs);
-      if (woken && this.options.coalesceMs) await new Promise((r) => setTimeout(r, this.options.coalesceMs));
+      // Woken from idle: wait a little, so that the appends close behind this one share its round.
+      if (woken && coalesceMs) await new Promise((r) => setTimeout(r, coalesceMs));
     }
   }
 
   /** Resolves true when woken, false on timeout. */
   private pause(ms: number, interruptible: boolean): Promise<boolean> {
     this.interruptible = interruptible;
-    if (interruptible && this.wokenDuringTick) {
-      this.wokenDuringTick = false;
-      return Promise.resolve(true);
-    }
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.wakeUp = undefined;

@@ -54,7 +54,7 @@ export class Consumers {
     private readonly options: ConsumersOptions,
   ) {
     this.byName = new Map(options.consumers.map((c) => [c.name, c]));
-    this.feed = new FeedReader(store);
+    this.feed = new FeedReader(store, pool);
   }
 
   names(kind?: ConsumerKind): string[] {

@@ -1,13 +1,21 @@
-import { UndecodableEventError } from '../consumers/consumer';
-import type { PoolClient } from '../db/pool';
+import { UndecodableEventError, type Write } from '../consumers/consumer';
+import type { RowCache } from '../consumers/row-cache';
 import type { Queryable, RecordedEvent } from '../eventstore';
+
+export interface ApplyContext {
+  version: number;
+  /** Reads of the read model's own rows (committed: only this version's lease holder writes them). */
+  db: Queryable;
+  /** Rows as earlier batches of this lease wrote them (see RowCache). */
+  cache: RowCache;
+}
 
 /**
  * A read model fed by the global feed, a kind of consumer (consumer.ts). The
- * mechanism calls `apply` inside the transaction that also advances the
- * checkpoint, so what `apply` writes and the checkpoint commit together
- * (effectively once). `apply` may throw: it is retried, then the event it
- * cannot get past is parked.
+ * mechanism calls `apply` with a batch and commits the writes it returns in
+ * the statement that also advances the checkpoint, so they take effect
+ * exactly once. `apply` may throw: it is retried, then the event it cannot get
+ * past is parked.
  */
 export interface Projection {
   readonly name: string;
@@ -16,7 +24,7 @@ export interface Projection {
    * process that finds the live version built by older rules rebuilds.
    */
   readonly rulesVersion: number;
-  apply(tx: PoolClient, version: number, events: RecordedEvent[]): Promise<void>;
+  apply(events: RecordedEvent[], ctx: ApplyContext): Promise<Write[]>;
   /** The events `apply` folds (default: all); a round with none of them writes nothing. */
   wants?(event: RecordedEvent): boolean;
   /** Delete a retired version's rows. */
@@ -51,9 +59,10 @@ export interface DocumentSpec<S> {
 export const idOf = (event: RecordedEvent): string => event.streamId.slice(event.streamType.length + 1);
 
 /**
- * Folds a batch in memory: one query loads every row the batch touches, one
- * upsert writes them back. The rows' previous state comes from the same
- * transaction, so a retried batch starts from what is committed.
+ * Folds a batch in memory: the rows it touches come from the cache (loaded
+ * whole when the lease is taken), the rest from one query; one upsert writes
+ * them back. A retried batch starts from
+ * what is committed: a failed batch leaves nothing in the cache.
  */
 export function documentProjection<S>(spec: DocumentSpec<S>): Projection {
   const { table, keyColumn } = spec;
@@ -71,15 +80,26 @@ export function documentProjection<S>(spec: DocumentSpec<S>): Projection {
     rulesVersion: spec.rulesVersion,
     wants: (event) => categories.has(event.streamType),
 
-    async apply(tx, version, events) {
+    async apply(events, { version, db, cache }) {
       const relevant = events.filter((e) => categories.has(e.streamType));
-      if (relevant.length === 0) return;
+      if (relevant.length === 0) return [];
+      if (cache.wantsLoad) {
+        const { rows } = await db.query<{ key: string; state: S }>(`SELECT ${keyColumn} AS key, state FROM ${table} WHERE version = $1 LIMIT $2`, [
+          version,
+          cache.capacity + 1,
+        ]);
+        cache.load(rows.map((r) => [r.key, r.state]));
+      }
       const keys = [...new Set(relevant.map(idOf))];
-      const { rows } = await tx.query<{ key: string; state: S }>(
-        `SELECT ${keyColumn} AS key, state FROM ${table} WHERE version = $1 AND ${keyColumn} = ANY($2::text[])`,
-        [version, keys],
-      );
-      const states = new Map<string, S | undefined>(rows.map((r) => [r.key, r.state]));
+      const states = new Map<string, S | undefined>(keys.map((key) => [key, cache.get<S>(key)]));
+      const missing = cache.complete ? [] : keys.filter((key) => states.get(key) === undefined);
+      if (missing.length > 0) {
+        const { rows } = await db.query<{ key: string; state: S }>(
+          `SELECT ${keyColumn} AS key, state FROM ${table} WHERE version = $1 AND ${keyColumn} = ANY($2::text[])`,
+          [version, missing],
+        );
+        for (const row of rows) states.set(row.key, row.state);
+      }
       const changed = new Set<string>();
       for (const event of relevant) {
         if (event.decodeError) throw new UndecodableEventError(spec.name, event);
@@ -89,12 +109,13 @@ export function documentProjection<S>(spec: DocumentSpec<S>): Projection {
         states.set(key, next);
         changed.add(key);
       }
-      if (changed.size === 0) return;
+      if (changed.size === 0) return [];
       const records = [...changed].map((key) => {
         const state = states.get(key) as S;
+        cache.set(key, state);
         return { ...spec.toColumns(state, key), [keyColumn]: key, state };
       });
-      await tx.query(upsertSql, [version, JSON.stringify(records)]);
+      return [{ text: upsertSql, values: [version, JSON.stringify(records)] }];
     },
 
     async drop(db, version) {

@@ -30,7 +30,7 @@ export function countingProjection(name: string, rulesVersion = 1): CountingProj
     rulesVersion,
     failures,
     thrown,
-    async apply(tx, version, events) {
+    async apply(events, { version }) {
       for (const e of events) {
         const left = failures.get(e.eventId) ?? 0;
         if (left > 0) {
@@ -39,11 +39,13 @@ export function countingProjection(name: string, rulesVersion = 1): CountingProj
           throw new Error(`poisoned: ${e.type} ${e.eventId}`);
         }
       }
-      await tx.query(
-        `INSERT INTO test_applications (projection, version, event_id, applied) SELECT $1, $2, id, 1 FROM unnest($3::uuid[]) AS id
-         ON CONFLICT (projection, version, event_id) DO UPDATE SET applied = test_applications.applied + 1`,
-        [name, version, events.map((e) => e.eventId)],
-      );
+      return [
+        {
+          text: `INSERT INTO test_applications (projection, version, event_id, applied) SELECT $1, $2, id, 1 FROM unnest($3::uuid[]) AS id
+                  ON CONFLICT (projection, version, event_id) DO UPDATE SET applied = test_applications.applied + 1`,
+          values: [name, version, events.map((e) => e.eventId)],
+        },
+      ];
     },
     async drop(db, version) {
       await db.query('DELETE FROM test_applications WHERE projection = $1 AND version = $2', [name, version]);

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRegistry } from '../../src/app';
-import { Consumers, hasReached, type Consumer, type ConsumersOptions } from '../../src/consumers';
-import { createPool, type Pool } from '../../src/db/pool';
+import { Consumers, hasReached, raiseFence, type Consumer, type ConsumersOptions } from '../../src/consumers';
+import { createPool, inTransaction, type Pool } from '../../src/db/pool';
 import { StockAdded } from '../../src/domain';
 import { EventStore } from '../../src/eventstore';
 import { createLogger } from '../../src/log';
@@ -260,3 +260,30 @@ test('one feed read serves every consumer at that position; a round with nothing
   expect(await rows()).toEqual(before);
 });
 
+
+test('a round’s writes and its checkpoint commit together: a fence raised while the round folds refuses both, and the batch is applied once after', async () => {
+  const name = 'count-fence-mid-round';
+  const projection = countingProjection(name);
+  let hold: Promise<void> | undefined;
+  const held = { ...projection, apply: async (...args: Parameters<typeof projection.apply>) => (await hold, projection.apply(...args)) };
+  const { group: g } = await group([projectionConsumer(held)], 'mid-round', { batchSize: 500 });
+  await g.tick(); // takes the lease
+  await drain(g, name);
+  await write(4);
+  const checkpointOf = async () => (await db.pool.query(`SELECT position, lease_fence FROM consumer_checkpoints WHERE name = $1`, [name])).rows[0];
+  const before = await checkpointOf();
+
+  let release!: () => void;
+  hold = new Promise<void>((resolve) => (release = resolve));
+  const round = g.tick();
+  // The round is under way (its fold waits for the release): a replay, say, raises the fence meanwhile.
+  await inTransaction(db.pool, (tx) => raiseFence(tx, name, 1));
+  release();
+  await round;
+  hold = undefined;
+  expect(await checkpointOf()).toEqual({ position: before.position, lease_fence: before.lease_fence + 1 });
+  expect((await applications(db.pool, name)).size).toBe((await allEventIds(db.pool)).length - 4);
+
+  await drain(g, name);
+  await expectEachAppliedOnce(name);
+});
