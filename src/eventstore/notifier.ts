@@ -11,18 +11,25 @@ export function parseAnnounced(payload: string | undefined): Checkpoint | undefi
 }
 
 /**
- * One LISTEN connection per process, shared by every consumer: a wake-up
- * signal only. Consumers also poll, because a notification can be missed
+ * One LISTEN connection per process, shared by every consumer, plus the
+ * process's own appends relayed straight from its store: a wake-up signal
+ * only. Consumers also poll, because a notification can be missed
  * (reconnects) and because an event can become readable without one (when the
  * older transaction that held it back ends).
  */
 export class AppendNotifier extends EventEmitter {
   private client?: pg.Client;
   private closed = false;
+  private readonly relay = (at: Checkpoint) => this.emit('append', at);
 
-  constructor(private readonly connectionString: string) {
+  /** `local`: this process's store, whose own appends wake its followers at once. */
+  constructor(
+    private readonly connectionString: string,
+    private readonly local?: { local: EventEmitter },
+  ) {
     super();
     this.setMaxListeners(0);
+    local?.local.on('append', this.relay);
   }
 
   async start(): Promise<void> {
@@ -47,6 +54,7 @@ export class AppendNotifier extends EventEmitter {
 
   async stop(): Promise<void> {
     this.closed = true;
+    this.local?.local.off('append', this.relay);
     const client = this.client;
     this.client = undefined;
     await client?.end().catch(() => {});

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { EventStoreError, WrongExpectedVersionError, type ExpectedVersion } from './errors';
@@ -83,6 +84,13 @@ export interface EventStoreOptions {
 }
 
 export class EventStore {
+  /**
+   * 'append' (a Checkpoint) as each of this process's own appends commits:
+   * followers in this process wake at once (AppendNotifier relays it), not
+   * after the NOTIFY's coalescing and its round trip through the server.
+   */
+  readonly local = new EventEmitter().setMaxListeners(0);
+
   constructor(
     readonly pool: pg.Pool,
     readonly registry: EventRegistry,
@@ -197,6 +205,7 @@ export class EventStore {
    * a follower that has read that far already stays asleep.
    */
   private announce(at: Checkpoint): void {
+    this.local.emit('append', at);
     if (!(this.options.notify ?? true)) return;
     const pending = this.unannounced;
     if (pending) {
