@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, nanos } from '@nats-io/transport-node';
 import { createRegistry } from '../../src/app';
 import { Consumers } from '../../src/consumers';
 import { StockAdded } from '../../src/domain';
@@ -156,3 +158,37 @@ test('a broker that goes away delays publishing and shows as lag, appends go on;
   expect(new Set(ids).size).toBe(ids.length);
   expect(ids).toEqual((await inventoryEvents()).map((e) => e.eventId));
 }, 120_000);
+
+test('a message the broker refuses holds back the ones after it (each expects its predecessor), so nothing is stored out of order', async () => {
+  const names = uniqueNames();
+  streams.push(names.stream);
+  // A stream that refuses large messages, made before the outbox would make its own.
+  const nc = await connect({ servers: NATS_URL });
+  const jsm = await jetstreamManager(nc);
+  const config = { name: names.stream, subjects: [`${names.prefix}.>`], duplicate_window: nanos(120_000), max_msg_size: 2048 };
+  await jsm.streams.add(config);
+  try {
+    await store.append('inventory-order-1', [StockAdded({ quantity: 1 })]);
+    await store.append('inventory-order-2', [StockAdded({ quantity: 2 })], { metadata: { correlationId: 'x'.repeat(4096) } });
+    await store.append('inventory-order-3', [StockAdded({ quantity: 3 })]);
+    const outbox = outboxOn(NATS_URL, names);
+    await outbox.consumers.start();
+    try {
+      // The second is refused; the third, published right behind it, is refused too rather than stored after the first.
+      const quantities = async () => (await streamMessages(NATS_URL, names.stream)).map((m) => m.json<{ data: { quantity: number } }>().data.quantity);
+      await until(async () => (await quantities()).length > 0);
+      await sleep(500); // retries meanwhile
+      expect(await quantities()).toEqual([1]);
+      expect(await checkpoint()).toBe(0);
+
+      // The operator lets large messages in: the retry stores the rest, in order.
+      await jsm.streams.update(names.stream, { ...config, max_msg_size: -1 });
+      await until(async () => (await checkpoint()) === (await store.head()).position);
+      expect(await quantities()).toEqual([1, 2, 3]);
+    } finally {
+      await outbox.stop();
+    }
+  } finally {
+    await nc.close();
+  }
+});

@@ -20,7 +20,8 @@ export async function streamMessages(url: string, stream: string): Promise<Store
     const jsm = await jetstreamManager(nc);
     const info = await jsm.streams.info(stream).catch(() => undefined);
     const out: StoredMsg[] = [];
-    for (let seq = info?.state.first_seq ?? 1; info && seq <= info.state.last_seq; seq++) {
+    // An empty stream says first_seq 0, last_seq 0: there is nothing to get.
+    for (let seq = Math.max(1, info?.state.first_seq ?? 1); info && info.state.messages > 0 && seq <= info.state.last_seq; seq++) {
       const m = await jsm.streams.getMessage(stream, { seq });
       if (m) out.push(m);
     }
