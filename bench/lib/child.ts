@@ -66,6 +66,8 @@ export async function startServer(options: StartOptions): Promise<ServerChild> {
     ...(options.entry === 'ours' && process.env.BENCH_READ_SIDE ? { READ_SIDE: process.env.BENCH_READ_SIDE } : {}),
     // BENCH_SAGA_DISPATCH=direct: sagas run where accepted, not through the DBOS queue.
     ...(options.entry === 'ours' && process.env.BENCH_SAGA_DISPATCH ? { SAGA_DISPATCH: process.env.BENCH_SAGA_DISPATCH } : {}),
+    // CONSUMER_* (tuning of the read side) passes through to our server, to try settings.
+    ...(options.entry === 'ours' ? Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('CONSUMER_')) as [string, string][]) : {}),
     ...options.env,
   };
   mkdirSync(LOG_DIR, { recursive: true });
@@ -149,6 +151,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerChild> 
     LOG_LEVEL: 'warn',
     PGAPPNAME: SERVER_APP_NAME,
     NODE_NO_WARNINGS: '1',
+    // CONSUMER_* (tuning of the read side) passes through to our server, to try settings.
+    ...(options.entry === 'ours' ? Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('CONSUMER_')) as [string, string][]) : {}),
     ...options.env,
   };
   mkdirSync(LOG_DIR, { recursive: true });

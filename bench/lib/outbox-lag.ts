@@ -37,22 +37,42 @@ export async function outboxCaughtUp(db: BenchDb, position: number): Promise<boo
   return rows[0].reached;
 }
 
+/** Commit time (ms since the epoch) of each event in (from, to], when the server keeps commit times. */
+export async function commitTimes(db: BenchDb, from: number, to: number): Promise<Map<number, number>> {
+  const { rows } = await db.pool.query<{ position: number; at: Date | null }>(
+    `SELECT global_position AS position, pg_xact_commit_timestamp(txid::xid) AS at FROM events WHERE global_position > $1 AND global_position <= $2`,
+    [from, to],
+  );
+  return new Map(rows.filter((r) => r.at !== null).map((r) => [r.position, (r.at as Date).getTime()]));
+}
+
 /**
- * Per message published for events in (from, to]: the time from the event's
- * append (recorded_at, in the payload) to its storing by JetStream (the
- * message's timestamp: what the broker's ack confirms). One clock, one machine.
+ * Per message published for events in (from, to]: the time from the commit of
+ * the event's transaction (`committed`; empty when the server keeps no commit
+ * times) and from its append (recorded_at, in the payload) to its storing by
+ * JetStream (the message's timestamp: what the broker's ack confirms). One
+ * clock, one machine.
  */
-export async function outboxLags(url: string, stream: string, from: number, to: number): Promise<number[]> {
+export async function outboxLags(
+  url: string,
+  stream: string,
+  from: number,
+  to: number,
+  committed: Map<number, number>,
+): Promise<{ fromCommit: number[]; fromAppend: number[] }> {
   const nc = await connect({ servers: url });
   try {
     const jsm = await jetstreamManager(nc);
     const info = await jsm.streams.info(stream);
-    const lags: number[] = [];
+    const lags = { fromCommit: [] as number[], fromAppend: [] as number[] };
     for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
       const m = await jsm.streams.getMessage(stream, { seq });
       const payload = m?.json<{ globalPosition: number; recordedAt: string }>();
       if (!m || !payload || payload.globalPosition <= from || payload.globalPosition > to) continue;
-      lags.push(Date.parse(m.timestamp) - Date.parse(payload.recordedAt));
+      const stored = Date.parse(m.timestamp);
+      lags.fromAppend.push(stored - Date.parse(payload.recordedAt));
+      const commit = committed.get(payload.globalPosition);
+      if (commit !== undefined) lags.fromCommit.push(stored - commit);
     }
     return lags;
   } finally {

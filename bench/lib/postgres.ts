@@ -16,6 +16,8 @@ export interface BenchServer {
   kind: 'DATABASE_URL' | 'embedded';
   /** Statement statistics are available (the extension is preloaded). */
   statStatements: boolean;
+  /** Transactions' commit times are kept (track_commit_timestamp): lags are measured from an event's commit. */
+  commitTimestamps: boolean;
   /** A connection to the server's maintenance database (pg_stat_database, CREATE DATABASE). */
   admin: Pool;
   createDatabase(label: string, options?: { migrate?: boolean }): Promise<BenchDb>;
@@ -49,7 +51,8 @@ export { freePort };
 
 /**
  * The embedded cluster is the bench's own, so it may preload pg_stat_statements
- * (an ALTER SYSTEM and a restart). A server behind DATABASE_URL is used as it is.
+ * and keep commit times (an ALTER SYSTEM and a restart). A server behind
+ * DATABASE_URL is used as it is.
  */
 async function startEmbedded(): Promise<{ url: string; stop: () => Promise<void> }> {
   const dataDir = path.resolve(__dirname, '../../.data/bench-pg');
@@ -58,6 +61,7 @@ async function startEmbedded(): Promise<{ url: string; stop: () => Promise<void>
   const client = new pg.Client({ connectionString: server.url });
   await client.connect();
   await client.query(`ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'`);
+  await client.query(`ALTER SYSTEM SET track_commit_timestamp = on`);
   await client.end();
   await server.stop();
   server = await startEmbeddedPostgres({ dataDir, port, database: 'postgres' });
@@ -69,13 +73,16 @@ export async function openBenchServer(): Promise<BenchServer> {
   const { url, stop } = external ? { url: external, stop: async () => {} } : await startEmbedded();
   const run = randomBytes(3).toString('hex');
   const admin = driverPool(withDatabase(url, 'postgres'), 4);
-  const { rows } = await admin.query<{ libs: string }>(`SELECT current_setting('shared_preload_libraries') AS libs`);
+  const { rows } = await admin.query<{ libs: string; commits: string }>(
+    `SELECT current_setting('shared_preload_libraries') AS libs, current_setting('track_commit_timestamp') AS commits`,
+  );
   const statStatements = /\bpg_stat_statements\b/.test(rows[0].libs);
   const created: BenchDb[] = [];
 
   return {
     kind: external ? 'DATABASE_URL' : 'embedded',
     statStatements,
+    commitTimestamps: rows[0].commits === 'on',
     admin,
     async createDatabase(label, options = {}) {
       const name = `bench_${run}_${label}`;
