@@ -101,9 +101,12 @@ export async function lagWorkload(ctx: BenchContext): Promise<WorkloadResult> {
     for (let r = 0; r < profile.reps; r++) {
       progress(`w3: rep ${r + 1}/${profile.reps}`);
       const from = await headPosition(side.db);
+      const q0 = await side.server.counts();
       const run = await runSagas(side, { label: `lag${r}`, n: profile.lag.sagas, concurrency: 32, declinedEvery: 10 });
       const to = await headPosition(side.db);
       await waitUntil(() => readSide.caughtUp(to));
+      const q1 = await side.server.counts();
+      const perSaga = (n: number) => n / profile.lag.sagas;
       if (nats) await waitUntil(() => outboxCaughtUp(side.db, to));
       const outbox = nats ? await outboxLags(nats.url, nats.stream, from, to, fromCommit ? await commitTimes(side.db, from, to) : new Map()) : undefined;
       const lags = await readSide.lags(from, to, fromCommit);
@@ -117,6 +120,8 @@ export async function lagWorkload(ctx: BenchContext): Promise<WorkloadResult> {
         ...flatten(per),
         ...flatten(perAppend),
         ...(outbox ? flatten({ outbox: summarize(primary(outbox)), 'outbox.append': summarize(outbox.fromAppend) }) : {}),
+        readSideStatements: perSaga(q1.statements.readSide - q0.statements.readSide),
+        readSideTransactions: perSaga(q1.transactions.readSide - q0.transactions.readSide),
         worstP99: Math.max(...Object.values(per).map((s) => s.p99)),
         allP50: summarize(all).p50,
       });
@@ -136,6 +141,7 @@ export async function lagWorkload(ctx: BenchContext): Promise<WorkloadResult> {
           rows: names.map((n) => [n, med[`${n}.n`], med[`${n}.p50`], med[`${n}.p99`], med[`${n}.max`], med[`${n}.append.p50`], med[`${n}.append.p99`]]),
           notes: [
             `measured: ${mode}; sagas ran at ${fmt(med.perSecond)} /s meanwhile (10% declined)`,
+            `read side meanwhile (projections, process managers${nats ? ', outbox' : ''}): ${fmt(med.readSideStatements)} statements in ${fmt(med.readSideTransactions)} transactions per saga`,
             `lag: commit of the transaction that appended the event -> commit of the read-model batch that applied it (PostgreSQL commit timestamps; a bench trigger logs each live checkpoint advance)`,
             appendNote,
           ],
@@ -158,6 +164,13 @@ export async function lagWorkload(ctx: BenchContext): Promise<WorkloadResult> {
           `${fmt(med.worstP99)} ms from ${basis} (worst read model; p50 ${fmt(med.allP50)} ms)`,
           med.worstP99 < 100,
           'the gap-safe feed holds events back behind older open transactions, and the consumers share the saga process\'s event loop',
+        ),
+        check(
+          'W3 read-side cost per saga at full saga load',
+          '<= 30 statements, <= 10 transactions',
+          `${fmt(med.readSideStatements)} statements in ${fmt(med.readSideTransactions)} transactions`,
+          med.readSideStatements <= 30 && med.readSideTransactions <= 10,
+          'each round is one feed read and one write; fewer, larger rounds under load cost less per saga',
         ),
       ],
       data: { mode, readModels: names, reps, median: med },
