@@ -246,10 +246,13 @@ export class ConsumerGroup {
     }
     // Each consumer reads what it needs and says what to write; nothing is written yet.
     const writing = work.filter(({ slot, wanted }) => slot.consumer.delivery === 'transaction' && wanted.length > 0);
-    const written = await Promise.all(
+    // All settled before a failure is thrown: none may still be filling its cache once the round is given up.
+    const written = await Promise.allSettled(
       writing.map(({ slot, wanted }) => attempt(slot, async () => (await slot.consumer.handle(wanted, { version: slot.version, db: pool, cache: slot.cache })) ?? [])),
     );
-    const writes: Write[] = written.flatMap((w) => w ?? []);
+    const refused = written.find((w) => w.status === 'rejected');
+    if (refused) throw refused.reason;
+    const writes: Write[] = written.flatMap((w) => (w.status === 'fulfilled' ? (w.value ?? []) : []));
     const moves = to ? work.map(({ slot }) => ({ name: slot.name, version: slot.version, fence: slot.fence, from: slot.checkpoint, to })) : [];
     const promoting = reachedEnd ? slots.filter((s) => s.status === 'rebuilding') : [];
     const retired = new Map<Slot, number | undefined>();

@@ -4,7 +4,7 @@ import { hasReached, replayDeadLetter } from '../../src/consumers';
 import { StockAdded } from '../../src/domain';
 import { EventStore } from '../../src/eventstore';
 import { documentProjection, projectionConsumer } from '../../src/projections';
-import { bareGroup } from '../consumers/counting';
+import { allEventIds, bareGroup, countingProjection, createCountingTable } from '../consumers/counting';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 
 /**
@@ -76,6 +76,25 @@ test('folds from what is committed: after a failed batch, and after a replay wro
     await add(4);
     await drain(g);
     expect(await seen('tally')).toEqual([1, 2, 3, 13, 4]);
+  } finally {
+    await g.stop();
+    await pool.end();
+  }
+});
+
+test('a round given up because another consumer failed leaves nothing behind in this one’s cache', async () => {
+  const failing = countingProjection('tallies-neighbour');
+  await createCountingTable(db.pool);
+  const tally = projectionConsumer(tallies(new Set()));
+  await db.pool.query(`DELETE FROM test_tallies`);
+  await db.pool.query(`DELETE FROM consumer_checkpoints WHERE name = 'tallies'`);
+  const { group: g, pool } = await bareGroup(db.url, store, [projectionConsumer(failing), tally], 'tallies-pair', { retryBaseMs: 1 });
+  try {
+    await store.append('inventory-pair', [StockAdded({ quantity: 5 }), StockAdded({ quantity: 6 })]);
+    // The neighbour fails the shared batch at once, while the tally is still reading its rows.
+    for (const id of await allEventIds(db.pool)) failing.failures.set(id, 1);
+    await drain(g);
+    expect(await seen('pair')).toEqual([5, 6]);
   } finally {
     await g.stop();
     await pool.end();
