@@ -133,11 +133,11 @@ export class StepExecutor {
    * of what the run before it did, and only the call itself (its idempotency
    * key) can tell the effect that run may have made.
    */
-  async call(label: { sagaId: string; step: string }, work: () => Promise<unknown>, guard?: Guard, stop?: () => boolean): Promise<CallOutcome> {
-    const { retry, log, store } = this.deps;
+  async call(label: { sagaId: string; step: string; callId?: string }, work: () => Promise<unknown>, guard?: Guard, stop?: () => boolean): Promise<CallOutcome> {
+    const { retry, log } = this.deps;
     if (guard) {
-      const stop = await this.interruption(store.pool, guard);
-      if (stop) return stop;
+      const interrupted = await this.guardCall(label.callId, guard);
+      if (interrupted) return interrupted;
     }
     const started = Date.now();
     const timing = (attempts: number): Timing => ({ attempts, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started });
@@ -254,6 +254,26 @@ export class StepExecutor {
     const recorded = await this.record(client, { ...plan, events: [plan.event(new Date(timeoutAt).toISOString())] });
     if (recorded.value.kind !== 'ok') return recorded as TransactionResult<Interrupted>;
     return { ...recorded, value: { kind: 'ok', timeoutAt, byDeadline: timeoutAt === deadline } };
+  }
+
+  /**
+   * The guard before a call, which also marks the call started
+   * (migrations/012), both at once. A mark already there means an earlier run
+   * of this call got past its guard and may have called: it calls again
+   * whatever the guard says now, so that the effect that run may have made is
+   * recorded, and undone if the saga compensates. (A run that dies between
+   * the mark and the checkpoint of a guard's "stop" calls on its replay too:
+   * an effect made after the cancel, recorded and undone like the rest.)
+   */
+  private async guardCall(callId: string | undefined, guard: Guard): Promise<Interrupted | undefined> {
+    const { pool } = this.deps.store;
+    const [again, interrupted] = await Promise.all([
+      callId
+        ? pool.query(`INSERT INTO saga_calls_started (call_id) VALUES ($1) ON CONFLICT DO NOTHING`, [callId]).then((r) => r.rowCount === 0)
+        : false,
+      this.interruption(pool, guard),
+    ]);
+    return again ? undefined : interrupted;
   }
 
   /** The guard outside a transaction (before a call): no lock, the same rule. */

@@ -55,7 +55,7 @@ export async function runBranches(host: BranchHost, group: string, branches: Rec
   const pending = await host.session.calls(
     withCall.map((name) => ({
       label: `${name}.call`,
-      work: () => host.executor.call({ sagaId: host.sagaId, step: name }, () => branches[name].call!(host.callContext(name)), guard, () => halted),
+      work: (callId) => host.executor.call({ sagaId: host.sagaId, step: name, callId }, () => branches[name].call!(host.callContext(name)), guard, () => halted),
     })),
   );
   const called = new Map<string, CallOutcome>();

@@ -236,7 +236,9 @@ export class SagaRun implements SagaControl {
     if (def.call) {
       const call = def.call;
       const guard = this.pivoted ? undefined : this.guard();
-      called = await this.session.call(`${name}.call`, () => this.executor.call({ sagaId: this.sagaId, step: name }, () => call(this.callContext(this.info(name, name))), guard));
+      called = await this.session.call(`${name}.call`, (callId) =>
+        this.executor.call({ sagaId: this.sagaId, step: name, callId }, () => call(this.callContext(this.info(name, name))), guard),
+      );
       if (called.kind === 'interrupted') return called;
     }
     const outcome = await this.settleStep(name, def, called, undefined, undefined, 'hold');

@@ -36,10 +36,11 @@ export class SagaSession {
     return this.durable.transaction(label, (client) => work(client, commandId));
   }
 
-  async call<T>(label: string, work: () => Promise<T>): Promise<T> {
+  /** `work` is told the call's command id: the same on every replay. */
+  async call<T>(label: string, work: (callId: string) => Promise<T>): Promise<T> {
     await this.settle();
-    this.nextCommandId(label);
-    return this.durable.step(label, work);
+    const callId = this.nextCommandId(label);
+    return this.durable.step(label, () => work(callId));
   }
 
   /**
@@ -48,11 +49,11 @@ export class SagaSession {
    * the calls are invoked in the same order every time: all of them here, in
    * the given order, with no await in between.
    */
-  async calls<T>(calls: { label: string; work: () => Promise<T> }[]): Promise<Promise<T>[]> {
+  async calls<T>(calls: { label: string; work: (callId: string) => Promise<T> }[]): Promise<Promise<T>[]> {
     await this.settle();
     return calls.map(({ label, work }) => {
-      this.nextCommandId(label);
-      return this.durable.step(label, work);
+      const callId = this.nextCommandId(label);
+      return this.durable.step(label, () => work(callId));
     });
   }
 
