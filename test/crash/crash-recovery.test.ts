@@ -1,6 +1,11 @@
-import { carrierLedger, paymentLedger } from '../../src/providers';
+import { createRegistry } from '../../src/app';
+import { EventStore } from '../../src/eventstore';
+import { carrierLedger, carrierLedgerOf, paymentLedger, paymentLedgerOf } from '../../src/providers';
+import { OperatorActionRequested, sagaStreamId } from '../../src/saga/events';
+import { sagaEnd } from '../../scripts/invariants';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { ADMIN_TOKEN, credential, orderBody } from '../support/app';
+import { until } from '../support/until';
 import { freePort, startServer, type ServerProcess } from '../../scripts/server-process';
 
 /**
@@ -175,3 +180,31 @@ test('every saga survives SIGKILL at every step and compensation, with nothing d
     }
   }
 }, 240_000);
+
+/**
+ * The process dies after the payment gateway authorized but before DBOS
+ * checkpointed the answer; an operator cancels the saga while it is down. The
+ * replay must not let the cancel hide the authorization the dead run made: it
+ * calls again (the gateway answers from its books, by the idempotency key),
+ * records the authorization, and the compensation voids it.
+ */
+test('a cancel recorded while the process is down, after a call it made, still gets that call’s effect undone', async () => {
+  await server?.kill();
+  server = await startServer(env({ SAGA_CRASH_POINT: 'after-call:authorizePayment' }), 'cancel-down-1');
+  const sagaId = 'cancel-while-down';
+  const placedOrder = await post('/orders', orderBody({ items: [{ sku: SKU, quantity: 2, unitPrice: 500 }] }), { 'idempotency-key': sagaId });
+  expect(placedOrder.status).toBe(202);
+  expect(await server.exited).toBe('SIGKILL');
+  const { orderId } = placedOrder.body;
+  expect((await paymentLedgerOf(db.pool, orderId)).authorizations.count).toBe(1);
+
+  // The operator's cancel, as the API records it, while no process runs the saga.
+  const store = new EventStore(db.pool, createRegistry());
+  await store.append(sagaStreamId(sagaId), [OperatorActionRequested({ action: 'cancel', actor: 'ops', reason: 'customer called' })]);
+
+  server = await startServer(env(), 'cancel-down-2');
+  expect(await until('the saga ends', () => sagaEnd(db.pool, sagaId), 30_000)).toBe('COMPENSATED');
+  const payment = await paymentLedgerOf(db.pool, orderId);
+  expect([payment.authorizations.count, payment.voids.count, payment.captures.count, payment.openAuthorizations]).toEqual([1, 1, 0, 0]);
+  expect((await carrierLedgerOf(db.pool, orderId)).bookings).toBe(0);
+});
