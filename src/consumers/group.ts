@@ -172,12 +172,18 @@ export class ConsumerGroup {
   }
 
   private failed(slots: Slot[], err: unknown): void {
+    const leaseLost = err instanceof LeaseLostError;
+    // The round's writes did not commit, so neither does what it set in the caches. A refused move
+    // means someone else moved the checkpoint, and may have written the rows: start the cache anew.
+    for (const slot of slots) {
+      if (leaseLost) slot.cache = new RowCache();
+      else slot.cache.discard();
+    }
     if (err instanceof LeaseLostError) {
       this.deps.log.warn({ err: err.message }, 'consumer lease lost; claiming again');
       this.claimedAt = 0;
       return;
     }
-    for (const slot of slots) slot.cache.discard();
     const names = slots.map(keyOf);
     // Several consumers shared the batch: first find which one fails, each alone.
     if (slots.length > 1) this.deps.log.warn({ err, consumers: names }, 'consumer batch failed; retrying each consumer alone');
@@ -208,9 +214,11 @@ export class ConsumerGroup {
       slot.failure = f.oneByOne > 1 ? { attempts: 0, nextAt: 0, oneByOne: f.oneByOne - 1 } : undefined;
       return 1;
     } catch (err) {
-      slot.cache.discard();
       if (err instanceof LeaseLostError) this.failed([slot], err);
-      else slot.failure = this.nextFailure(slot, f, err);
+      else {
+        slot.cache.discard();
+        slot.failure = this.nextFailure(slot, f, err);
+      }
       return 0;
     }
   }

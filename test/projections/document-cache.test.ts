@@ -100,3 +100,25 @@ test('a round given up because another consumer failed leaves nothing behind in 
     await pool.end();
   }
 });
+
+test('a round refused because another process moved the checkpoint first leaves nothing behind in the cache', async () => {
+  await db.pool.query(`DELETE FROM test_tallies`);
+  await db.pool.query(`DELETE FROM consumer_checkpoints WHERE name = 'tallies'`);
+  const consumer = projectionConsumer(tallies(new Set()));
+  // Two "processes" with the same executor id (a misconfiguration): the same fence, so neither drops its cache on a claim.
+  const groups = await Promise.all([0, 1].map(() => bareGroup(db.url, store, [consumer], 'tallies-twins', { batchSize: 2 })));
+  try {
+    for (let q = 1; q <= 12; q++) await store.append('inventory-twins', [StockAdded({ quantity: q })]);
+    const { position } = await store.head();
+    for (let i = 0; i < 300 && !(await hasReached(db.pool, 'tallies', position)); i++) {
+      // Each process runs one round at a time (as its poll loop does); the two run at once.
+      await Promise.all(groups.map(({ group: g }) => g.tick()));
+    }
+    expect(await seen('twins')).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  } finally {
+    for (const { group: g, pool } of groups) {
+      await g.stop();
+      await pool.end();
+    }
+  }
+});
