@@ -10,18 +10,18 @@ export class FeedReader {
   /** Reads sent to the database (tests and the bench compare it with the consumers served). */
   reads = 0;
 
-  constructor(private readonly store: EventStore, private readonly pool?: Queryable) {}
+  /** `db`: where the reads go (the read side's own pool; the store's by default). */
+  constructor(
+    private readonly store: EventStore,
+    private readonly db: Queryable = store.pool,
+  ) {}
 
-  /**
-   * `db`: a transaction of the caller's (its round's). What it reads is
-   * committed history either way, so another lane may share that read.
-   */
-  read(after: Checkpoint, limit: number, db?: Queryable): Promise<RecordedEvent[]> {
+  read(after: Checkpoint, limit: number): Promise<RecordedEvent[]> {
     const key = `${after.txid}:${after.position}:${limit}`;
     const pending = this.inFlight.get(key);
     if (pending) return pending;
     this.reads++;
-    const read = this.store.readAll(after, limit, db ?? this.pool).finally(() => this.inFlight.delete(key));
+    const read = this.store.readAll(after, limit, this.db).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, read);
     return read;
   }

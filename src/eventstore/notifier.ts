@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
+import type { EventStore } from './store';
 import type { Checkpoint } from './types';
 
 export const APPEND_CHANNEL = 'events_appended';
@@ -22,14 +23,14 @@ export class AppendNotifier extends EventEmitter {
   private closed = false;
   private readonly relay = (at: Checkpoint) => this.emit('append', at);
 
-  /** `local`: this process's store, whose own appends wake its followers at once. */
+  /** `store`: this process's own, whose appends wake its followers at once. */
   constructor(
     private readonly connectionString: string,
-    private readonly local?: { local: EventEmitter },
+    private readonly store?: Pick<EventStore, 'local'>,
   ) {
     super();
     this.setMaxListeners(0);
-    local?.local.on('append', this.relay);
+    store?.local.on('append', this.relay);
   }
 
   async start(): Promise<void> {
@@ -54,7 +55,7 @@ export class AppendNotifier extends EventEmitter {
 
   async stop(): Promise<void> {
     this.closed = true;
-    this.local?.local.off('append', this.relay);
+    this.store?.local.off('append', this.relay);
     const client = this.client;
     this.client = undefined;
     await client?.end().catch(() => {});

@@ -61,8 +61,8 @@ export const idOf = (event: RecordedEvent): string => event.streamId.slice(event
 /**
  * Folds a batch in memory: the rows it touches come from the cache (loaded
  * whole when the lease is taken), the rest from one query; one upsert writes
- * them back. A retried batch starts from
- * what is committed: a failed batch leaves nothing in the cache.
+ * them back. A retried batch starts from what is committed: a failed batch
+ * leaves nothing in the cache.
  */
 export function documentProjection<S>(spec: DocumentSpec<S>): Projection {
   const { table, keyColumn } = spec;

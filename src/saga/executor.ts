@@ -133,7 +133,7 @@ export class StepExecutor {
    * of what the run before it did, and only the call itself (its idempotency
    * key) can tell the effect that run may have made.
    */
-  async call(label: { sagaId: string; step: string; callId?: string }, work: () => Promise<unknown>, guard?: Guard, stop?: () => boolean): Promise<CallOutcome> {
+  async call(label: { sagaId: string; step: string; callId: string }, work: () => Promise<unknown>, guard?: Guard, stop?: () => boolean): Promise<CallOutcome> {
     const { retry, log } = this.deps;
     if (guard) {
       const interrupted = await this.guardCall(label.callId, guard);
@@ -265,12 +265,10 @@ export class StepExecutor {
    * the mark and the checkpoint of a guard's "stop" calls on its replay too:
    * an effect made after the cancel, recorded and undone like the rest.)
    */
-  private async guardCall(callId: string | undefined, guard: Guard): Promise<Interrupted | undefined> {
+  private async guardCall(callId: string, guard: Guard): Promise<Interrupted | undefined> {
     const { pool } = this.deps.store;
     const [again, interrupted] = await Promise.all([
-      callId
-        ? pool.query(`INSERT INTO saga_calls_started (call_id) VALUES ($1) ON CONFLICT DO NOTHING`, [callId]).then((r) => r.rowCount === 0)
-        : false,
+      pool.query(`INSERT INTO saga_calls_started (call_id) VALUES ($1) ON CONFLICT DO NOTHING`, [callId]).then((r) => r.rowCount === 0),
       this.interruption(pool, guard),
     ]);
     return again ? undefined : interrupted;

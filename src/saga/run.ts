@@ -353,7 +353,9 @@ export class SagaRun implements SagaControl {
     let timing: Plan['timing'];
     if (compensation.call) {
       const call = compensation.call;
-      const called = await this.session.call(`${compensation.name}.call`, () => this.executor.call({ sagaId: this.sagaId, step: compensation.name }, () => call(this.callContext(info))));
+      const called = await this.session.call(`${compensation.name}.call`, (callId) =>
+        this.executor.call({ sagaId: this.sagaId, step: compensation.name, callId }, () => call(this.callContext(info))),
+      );
       if (called.kind === 'failed') return this.commit(compensation.name, { ...this.failure(compensation.name, called, failed), compensation: true });
       if (called.kind === 'ok') ({ result, timing } = called);
     }

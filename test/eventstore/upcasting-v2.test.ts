@@ -53,7 +53,7 @@ test('the store hands the v1 event over as v2, keeping the version it was stored
 test('the saga executor’s cancel look-up finds the v1 cancel through the store', async () => {
   const executor = new StepExecutor({ store: v2, log, retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
   let called = false;
-  const outcome = await executor.call({ sagaId, step: 'reserve' }, async () => (called = true), {
+  const outcome = await executor.call({ sagaId, step: 'reserve', callId: `${sagaId}/1-reserve.call` }, async () => (called = true), {
     sagaId,
     deadline: new Date(Date.now() + 3_600_000).toISOString(),
     forked: false,
